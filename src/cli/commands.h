@@ -1,0 +1,18 @@
+/* commands.h - the subcommand table's entry type and every command's entry point. */
+#ifndef MM_COMMANDS_H
+#define MM_COMMANDS_H
+
+struct mm_command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is the command name; returns the exit code */
+    const char *summary;
+    const char *help;
+};
+
+/* Exit codes shared by all commands. */
+enum { MM_EXIT_OK = 0, MM_EXIT_FAIL = 1, MM_EXIT_USAGE = 2 };
+
+int mm_cmd_select(int argc, char **argv);
+extern const char MM_HELP_SELECT[];
+
+#endif

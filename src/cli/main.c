@@ -1,0 +1,57 @@
+/* main.c - the mamori command: one binary, subcommands registered in one table. */
+#include "cli/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct mm_command commands[] = {
+    {"select", mm_cmd_select, "select flows from captures or an interface into de-identified records",
+     MM_HELP_SELECT},
+    {"help", NULL, "show help for mamori or one command", "usage: mamori help [COMMAND]\n"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "mamori - automatic selection and de-identification of communications information\n\n"
+                 "usage: mamori COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'mamori help COMMAND' for a command's options.\n");
+}
+
+static const struct mm_command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (argc > 2) {
+            const struct mm_command *c = find(argv[2]);
+            if (!c) {
+                fprintf(stderr, "mamori: unknown command '%s'\n", argv[2]);
+                return 2;
+            }
+            fputs(c->help, stdout);
+            return 0;
+        }
+        usage(stdout);
+        return 0;
+    }
+    const struct mm_command *c = find(name);
+    if (!c || !c->fn) {
+        fprintf(stderr, "mamori: unknown command '%s'\n\n", name);
+        usage(stderr);
+        return 2;
+    }
+    return c->fn(argc - 1, argv + 1);
+}
