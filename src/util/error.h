@@ -21,7 +21,8 @@
     X(DENIED, "permission denied")                                             \
     X(CONFLICT, "conflict")                                                    \
     X(STORE, "store error")                                                    \
-    X(VERIFY, "verification failed")
+    X(VERIFY, "verification failed")                                           \
+    X(OUTPUT, "output failure")
 
 enum mm_result {
     MM_OK = 0,

@@ -1,0 +1,623 @@
+/* engine.c - the selection workers: flow tracking, route and criteria decisions, pseudonymization, batching. */
+#include "select/engine.h"
+
+#include "net/capture.h"
+#include "select/cryptopan.h"
+#include "select/flow_table.h"
+#include "util/timefmt.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_RECORDS 1024
+#define BATCH_CRITERIA 8192
+#define FRAG_SLOTS 4096
+#define FRAG_TIMEOUT_NS (30 * MM_NS_PER_SEC)
+/* Incremental expiry: the whole table is swept once per idle timeout of
+ * packet time, in this many steps. */
+#define SWEEP_STEPS 64
+/* How often (in packets) a worker looks at the shared abort flag. */
+#define ABORT_CHECK_MASK 4095
+
+/* The ports of an IPv4/IPv6 datagram's first fragment, so its later
+ * fragments (which carry no transport header) join the same flow. */
+struct frag_entry {
+    uint8_t src[16], dst[16];
+    uint32_t id;
+    uint8_t proto, family, used;
+    uint16_t src_port, dst_port;
+    int64_t ts_ns;
+};
+
+struct engine {
+    const struct mm_select_options *opt;
+    const struct mm_policy *policy;
+    uint32_t *rank;               /* criterion index -> position in id order */
+    pthread_mutex_t deliver_lock; /* serializes opt->deliver */
+    atomic_int abort;             /* a delivery failed: every worker stops */
+    struct mm_err deliver_err;
+    int deliver_rc;
+};
+
+struct worker {
+    struct engine *eng;
+    unsigned id;
+    const struct mm_policy *policy;
+    struct mm_flow_table *flows;
+    struct mm_cryptopan *cp;
+    struct mm_select_stats stats;
+    struct frag_entry *frags;
+    int64_t idle_ns, active_ns;
+    int64_t next_sweep_ns;
+    size_t sweep_slots;
+    size_t nbatch, npool;
+    struct mm_record batch[BATCH_RECORDS];
+    uint32_t pool[BATCH_CRITERIA];
+    /* file mode */
+    const char *const *paths;
+    size_t npaths;
+    int rc;
+    struct mm_err err;
+};
+
+/* ---- statistics ---- */
+
+int mm_select_stats_init(struct mm_select_stats *s, size_t ncriteria)
+{
+    memset(s, 0, sizeof *s);
+    s->ncriteria = ncriteria;
+    s->selected_per_criterion = calloc(ncriteria + 1, sizeof *s->selected_per_criterion);
+    return s->selected_per_criterion ? 0 : MM_ENOMEM;
+}
+
+void mm_select_stats_fini(struct mm_select_stats *s)
+{
+    free(s->selected_per_criterion);
+    s->selected_per_criterion = NULL;
+}
+
+void mm_select_stats_add(struct mm_select_stats *d, const struct mm_select_stats *s)
+{
+    d->packets += s->packets;
+    d->bytes_captured += s->bytes_captured;
+    d->bytes_wire += s->bytes_wire;
+    d->not_ip += s->not_ip;
+    for (int i = 0; i < MM_DECODE_REASON_COUNT; i++)
+        d->malformed[i] += s->malformed[i];
+    d->fragments_unmatched += s->fragments_unmatched;
+    for (int i = 0; i < MM_DIR_COUNT; i++)
+        d->flows_seen[i] += s->flows_seen[i];
+    d->discarded_domestic_to_domestic += s->discarded_domestic_to_domestic;
+    d->discarded_route_direction += s->discarded_route_direction;
+    d->discarded_no_criterion += s->discarded_no_criterion;
+    d->flows_selected += s->flows_selected;
+    d->flows_evicted += s->flows_evicted;
+    d->kernel_dropped += s->kernel_dropped;
+    for (size_t i = 0; i < d->ncriteria && i < s->ncriteria; i++)
+        d->selected_per_criterion[i] += s->selected_per_criterion[i];
+}
+
+size_t mm_select_policy_memory(const struct mm_policy *p)
+{
+    return mm_prefix_map_memory(p->criteria_map) + mm_prefix_map_memory(p->domestic_map);
+}
+
+/* ---- delivery ---- */
+
+static void flush_batch(struct worker *w)
+{
+    if (w->nbatch == 0)
+        return;
+    struct engine *e = w->eng;
+    pthread_mutex_lock(&e->deliver_lock);
+    if (!atomic_load(&e->abort)) {
+        int rc = e->opt->deliver(e->opt->deliver_ctx, w->batch, w->nbatch, &e->deliver_err);
+        if (rc) {
+            e->deliver_rc = rc;
+            atomic_store(&e->abort, 1);
+        }
+    }
+    pthread_mutex_unlock(&e->deliver_lock);
+    w->nbatch = 0;
+    w->npool = 0;
+}
+
+/* ---- criteria ---- */
+
+/* Does the endpoint match an active criterion at time t? Also lowers
+ * *recheck to the next time the answer could change. */
+static bool endpoint_matches(const struct worker *w, const uint8_t addr[16], uint8_t family,
+                             uint8_t proto, uint16_t port, int64_t t, int64_t *recheck)
+{
+    struct mm_addr a = {.family = family};
+    memcpy(a.bytes, addr, 16);
+    uint32_t set = mm_prefix_map_lookup(w->policy->criteria_map, &a);
+    if (set == 0)
+        return false;
+    size_t n;
+    const uint32_t *idx = mm_prefix_map_set(w->policy->criteria_map, set, &n);
+    bool match = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct mm_criterion *c = &w->policy->criteria[idx[i]];
+        if (!mm_criterion_accepts(c, proto, port))
+            continue;
+        if (t < c->not_before_ns) {
+            if (c->not_before_ns < *recheck)
+                *recheck = c->not_before_ns;
+        } else if (t < c->not_after_ns) {
+            match = true;
+            if (c->not_after_ns < *recheck)
+                *recheck = c->not_after_ns;
+        }
+    }
+    return match;
+}
+
+/* Append to out the criteria matching the endpoint at t; returns the new count. */
+static size_t collect_criteria(const struct worker *w, const uint8_t addr[16], uint8_t family,
+                               uint8_t proto, uint16_t port, int64_t t, uint32_t *out, size_t nout,
+                               size_t cap)
+{
+    struct mm_addr a = {.family = family};
+    memcpy(a.bytes, addr, 16);
+    uint32_t set = mm_prefix_map_lookup(w->policy->criteria_map, &a);
+    size_t n = 0;
+    const uint32_t *idx = set ? mm_prefix_map_set(w->policy->criteria_map, set, &n) : NULL;
+    for (size_t i = 0; i < n && nout < cap; i++) {
+        const struct mm_criterion *c = &w->policy->criteria[idx[i]];
+        if (!mm_criterion_accepts(c, proto, port) || !mm_criterion_active(c, t))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < nout; j++)
+            dup |= out[j] == idx[i];
+        if (!dup)
+            out[nout++] = idx[i];
+    }
+    return nout;
+}
+
+static void decide(struct worker *w, struct mm_flow *f)
+{
+    f->recheck_ns = INT64_MAX;
+    if (f->direction == MM_DIR_DOMESTIC_TO_DOMESTIC) {
+        f->verdict = MM_VERDICT_DOMESTIC_TO_DOMESTIC;
+        w->stats.discarded_domestic_to_domestic++;
+        return;
+    }
+    if (f->direction != mm_route_allowed_direction(w->policy->route)) {
+        f->verdict = MM_VERDICT_ROUTE_DIRECTION;
+        w->stats.discarded_route_direction++;
+        return;
+    }
+    int64_t t = f->first_ns;
+    f->src_match = endpoint_matches(w, f->src, f->family, f->proto, f->src_port, t, &f->recheck_ns);
+    f->dst_match = endpoint_matches(w, f->dst, f->family, f->proto, f->dst_port, t, &f->recheck_ns);
+    if (f->src_match || f->dst_match) {
+        f->verdict = MM_VERDICT_SELECTED;
+    } else {
+        f->verdict = MM_VERDICT_NO_CRITERION;
+        w->stats.discarded_no_criterion++;
+    }
+}
+
+static bool is_domestic(const struct worker *w, const uint8_t addr[16], uint8_t family)
+{
+    struct mm_addr a = {.family = family};
+    memcpy(a.bytes, addr, 16);
+    return mm_prefix_map_lookup(w->policy->domestic_map, &a) != 0;
+}
+
+/* ---- flow pieces ---- */
+
+static void sort_by_rank(const uint32_t *rank, uint32_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t j = i;
+        while (j > 0 && rank[v[j - 1]] > rank[x]) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+/* A piece ends: emit it when selected. Only selected flows are ever
+ * pseudonymized (Crypto-PAn costs 32-128 AES blocks), never per packet. */
+static void end_piece(struct worker *w, const struct mm_flow *f)
+{
+    if (f->verdict != MM_VERDICT_SELECTED)
+        return;
+    if (w->nbatch == BATCH_RECORDS || w->npool + 2 * w->policy->ncriteria > BATCH_CRITERIA)
+        flush_batch(w);
+    struct mm_record *r = &w->batch[w->nbatch];
+    uint32_t *crit = &w->pool[w->npool];
+    size_t cap = BATCH_CRITERIA - w->npool, n = 0;
+    n = collect_criteria(w, f->src, f->family, f->proto, f->src_port, f->first_ns, crit, n, cap);
+    n = collect_criteria(w, f->dst, f->family, f->proto, f->dst_port, f->first_ns, crit, n, cap);
+    if (n == 0)
+        return; /* cannot happen: the verdict was computed the same way */
+    sort_by_rank(w->eng->rank, crit, n);
+    w->npool += n;
+    r->criteria = crit;
+    r->ncriteria = (uint32_t)n;
+    r->direction = (enum mm_direction)f->direction;
+    r->proto = f->proto;
+    r->tcp_flags = f->tcp_flags;
+    r->src.family = r->dst.family = f->family;
+    memcpy(r->src.bytes, f->src, 16);
+    memcpy(r->dst.bytes, f->dst, 16);
+    r->src_pseudonymized = !f->src_match;
+    r->dst_pseudonymized = !f->dst_match;
+    if (r->src_pseudonymized)
+        mm_cryptopan_anonymize(w->cp, &r->src, &r->src);
+    if (r->dst_pseudonymized)
+        mm_cryptopan_anonymize(w->cp, &r->dst, &r->dst);
+    r->src_port = f->src_port;
+    r->dst_port = f->dst_port;
+    r->packets = f->packets;
+    r->bytes = f->bytes;
+    r->first_ns = f->first_ns;
+    r->last_ns = f->last_ns;
+    w->nbatch++;
+    w->stats.flows_selected++;
+    for (size_t i = 0; i < n; i++)
+        w->stats.selected_per_criterion[crit[i]]++;
+}
+
+static void start_piece(struct worker *w, struct mm_flow *f, int64_t ts, bool keep_direction)
+{
+    f->packets = f->bytes = 0;
+    f->tcp_flags = 0;
+    f->first_ns = f->last_ns = ts;
+    if (!keep_direction) {
+        bool sd = is_domestic(w, f->src, f->family), dd = is_domestic(w, f->dst, f->family);
+        f->direction = sd ? (dd ? MM_DIR_DOMESTIC_TO_DOMESTIC : MM_DIR_DOMESTIC_TO_FOREIGN)
+                          : (dd ? MM_DIR_FOREIGN_TO_DOMESTIC : MM_DIR_FOREIGN_TO_FOREIGN);
+    }
+    w->stats.flows_seen[f->direction]++;
+    decide(w, f);
+}
+
+static void drain_one(void *ctx, const struct mm_flow *f) { end_piece(ctx, f); }
+
+struct sweep_ctx {
+    struct worker *w;
+    int64_t now;
+};
+
+static bool expire_one(void *ctx, const struct mm_flow *f)
+{
+    struct sweep_ctx *s = ctx;
+    if (s->now - f->last_ns <= s->w->idle_ns)
+        return false;
+    end_piece(s->w, f);
+    return true;
+}
+
+static void sweep(struct worker *w, int64_t now, size_t slots)
+{
+    struct sweep_ctx s = {w, now};
+    mm_flow_table_sweep(w->flows, slots, expire_one, &s);
+}
+
+static void maybe_sweep(struct worker *w, int64_t now)
+{
+    if (now < w->next_sweep_ns)
+        return;
+    if (w->next_sweep_ns != INT64_MIN)
+        sweep(w, now, w->sweep_slots);
+    w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
+}
+
+/* Later fragments carry no ports: recover them from the first fragment. */
+static bool frag_ports(struct worker *w, struct mm_packet_facts *p, int64_t ts)
+{
+    uint64_t h = mm_flow_shard_hash(p) ^ (p->frag_id * 0x9e3779b97f4a7c15ULL) ^ p->proto;
+    struct frag_entry *e = &w->frags[(h >> 20) & (FRAG_SLOTS - 1)];
+    if (p->frag == MM_FRAG_FIRST) {
+        memcpy(e->src, p->src.bytes, 16);
+        memcpy(e->dst, p->dst.bytes, 16);
+        e->id = p->frag_id;
+        e->proto = p->proto;
+        e->family = p->src.family;
+        e->src_port = p->src_port;
+        e->dst_port = p->dst_port;
+        e->ts_ns = ts;
+        e->used = 1;
+        return true;
+    }
+    if (e->used && e->id == p->frag_id && e->proto == p->proto && e->family == p->src.family &&
+        memcmp(e->src, p->src.bytes, 16) == 0 && memcmp(e->dst, p->dst.bytes, 16) == 0 &&
+        ts - e->ts_ns <= FRAG_TIMEOUT_NS) {
+        p->src_port = e->src_port;
+        p->dst_port = e->dst_port;
+        return true;
+    }
+    w->stats.fragments_unmatched++;
+    return false;
+}
+
+/* The per-packet path: no allocation, one hash probe, counters. */
+static void worker_packet(struct worker *w, int64_t ts, struct mm_packet_facts *p)
+{
+    if (p->frag != MM_FRAG_NONE && !frag_ports(w, p, ts))
+        return;
+    maybe_sweep(w, ts);
+    uint64_t h = mm_flow_hash(p);
+    bool reversed = false;
+    struct mm_flow *f = mm_flow_table_find(w->flows, h, p, &reversed);
+    if (f) {
+        bool idle = ts - f->last_ns > w->idle_ns;
+        if (idle || ts - f->first_ns >= w->active_ns || ts >= f->recheck_ns) {
+            end_piece(w, f);
+            if (idle && reversed) {
+                /* A new flow: its initiator is this packet's sender. */
+                mm_flow_table_remove(w->flows, f);
+                f = NULL;
+            } else {
+                start_piece(w, f, ts, !idle);
+            }
+        }
+    }
+    if (!f) {
+        f = mm_flow_table_insert(w->flows, h);
+        if (!f) {
+            struct mm_flow *victim = mm_flow_table_victim(w->flows, h);
+            end_piece(w, victim);
+            w->stats.flows_evicted++;
+            mm_flow_table_remove(w->flows, victim);
+            f = mm_flow_table_insert(w->flows, h);
+        }
+        memcpy(f->src, p->src.bytes, 16);
+        memcpy(f->dst, p->dst.bytes, 16);
+        f->src_port = p->src_port;
+        f->dst_port = p->dst_port;
+        f->proto = p->proto;
+        f->family = p->src.family;
+        start_piece(w, f, ts, false);
+        reversed = false;
+    }
+    f->packets++;
+    f->bytes += p->ip_len;
+    f->tcp_flags |= p->tcp_flags;
+    if (ts > f->last_ns)
+        f->last_ns = ts;
+    if (ts < f->first_ns)
+        f->first_ns = ts;
+}
+
+/* ---- workers ---- */
+
+static int worker_init(struct worker *w, struct engine *e, unsigned id, size_t max_flows)
+{
+    memset(w, 0, sizeof *w);
+    w->eng = e;
+    w->id = id;
+    w->policy = e->policy;
+    w->idle_ns = e->policy->flow_idle_timeout_ns;
+    w->active_ns = e->policy->flow_active_timeout_ns;
+    w->next_sweep_ns = INT64_MIN;
+    w->flows = mm_flow_table_new(max_flows);
+    w->frags = calloc(FRAG_SLOTS, sizeof *w->frags);
+    if (!w->flows || !w->frags)
+        return mm_err_set(&w->err, MM_ENOMEM, "cannot allocate a flow table of %zu flows", max_flows);
+    w->sweep_slots = mm_flow_table_capacity(w->flows) / SWEEP_STEPS + 1;
+    int rc = mm_cryptopan_new(&w->cp, e->policy->pseudonymization_key, &w->err);
+    if (rc)
+        return rc;
+    return mm_select_stats_init(&w->stats, e->policy->ncriteria);
+}
+
+static void worker_fini(struct worker *w)
+{
+    mm_flow_table_free(w->flows);
+    mm_cryptopan_free(w->cp);
+    free(w->frags);
+    mm_select_stats_fini(&w->stats);
+}
+
+static void worker_finish(struct worker *w)
+{
+    mm_flow_table_drain(w->flows, drain_one, w);
+    flush_batch(w);
+}
+
+/* Decode a captured frame; count it (worker 0 sees every packet, so it
+ * alone counts packets and malformed ones). Returns true when p holds an IP
+ * packet of this worker's shard. */
+static bool admit(struct worker *w, unsigned nworkers, const struct mm_packet *pkt,
+                  struct mm_packet_facts *p)
+{
+    enum mm_decode_reason why = mm_decode(pkt->linktype, pkt->data, pkt->caplen, p);
+    if (w->id == 0) {
+        w->stats.packets++;
+        w->stats.bytes_captured += pkt->caplen;
+        w->stats.bytes_wire += pkt->wirelen;
+        if (why == MM_DECODE_NOT_IP)
+            w->stats.not_ip++;
+        else if (why != MM_DECODE_OK)
+            w->stats.malformed[why]++;
+    }
+    if (why != MM_DECODE_OK)
+        return false;
+    return nworkers == 1 || (mm_flow_shard_hash(p) >> 32) % nworkers == w->id;
+}
+
+static void *file_worker_main(void *arg)
+{
+    struct worker *w = arg;
+    unsigned nworkers = w->eng->opt->workers;
+    uint64_t n = 0;
+    for (size_t i = 0; i < w->npaths && w->rc == 0; i++) {
+        struct mm_capture *cap = NULL;
+        w->rc = mm_capture_open_file(&cap, w->paths[i], &w->err);
+        if (w->rc)
+            break;
+        struct mm_packet pkt;
+        struct mm_packet_facts p;
+        int st;
+        while ((st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
+            if ((++n & ABORT_CHECK_MASK) == 0 && atomic_load(&w->eng->abort))
+                break;
+            if (admit(w, nworkers, &pkt, &p))
+                worker_packet(w, pkt.ts_ns, &p);
+        }
+        if (st < 0)
+            w->rc = st;
+        mm_capture_close(cap);
+        if (atomic_load(&w->eng->abort))
+            break;
+    }
+    worker_finish(w);
+    return NULL;
+}
+
+static int engine_init(struct engine *e, const struct mm_select_options *opt, struct mm_err *err)
+{
+    memset(e, 0, sizeof *e);
+    e->opt = opt;
+    e->policy = opt->policy;
+    size_t n = opt->policy->ncriteria;
+    e->rank = calloc(n + 1, sizeof *e->rank);
+    if (!e->rank)
+        return mm_err_set(err, MM_ENOMEM, "out of memory");
+    /* rank[i] = how many ids sort before criteria[i].id (ids are unique). */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(opt->policy->criteria[j].id, opt->policy->criteria[i].id) < 0)
+                e->rank[i]++;
+    pthread_mutex_init(&e->deliver_lock, NULL);
+    return 0;
+}
+
+static void engine_fini(struct engine *e)
+{
+    pthread_mutex_destroy(&e->deliver_lock);
+    free(e->rank);
+}
+
+/* The first error wins: a worker's input error, else a delivery error. */
+static int collect(struct engine *e, struct worker *ws, unsigned n, struct mm_select_stats *stats,
+                   struct mm_err *err)
+{
+    int rc = 0;
+    for (unsigned i = 0; i < n; i++) {
+        mm_select_stats_add(stats, &ws[i].stats);
+        if (!rc && ws[i].rc) {
+            rc = ws[i].rc;
+            mm_err_set(err, rc, "%s", ws[i].err.msg);
+        }
+    }
+    if (!rc && e->deliver_rc) {
+        rc = e->deliver_rc;
+        mm_err_set(err, rc, "%s", e->deliver_err.msg);
+    }
+    return rc;
+}
+
+int mm_select_run_files(const struct mm_select_options *opt, const char *const *paths, size_t npaths,
+                        struct mm_select_stats *stats, struct mm_err *err)
+{
+    unsigned n = opt->workers ? opt->workers : 1;
+    if (n > 256)
+        return mm_err_set(err, MM_EINVAL, "at most 256 workers");
+    struct engine e;
+    int rc = engine_init(&e, opt, err);
+    if (rc)
+        return rc;
+    struct worker *ws = calloc(n, sizeof *ws);
+    pthread_t *tids = calloc(n, sizeof *tids);
+    unsigned started = 0, inited = 0;
+    if (!ws || !tids) {
+        rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t per_worker = opt->max_flows / n ? opt->max_flows / n : 1;
+    for (; inited < n; inited++) {
+        rc = worker_init(&ws[inited], &e, inited, per_worker);
+        if (rc) {
+            mm_err_set(err, rc, "%s", ws[inited].err.msg);
+            inited++;
+            goto out;
+        }
+        ws[inited].paths = paths;
+        ws[inited].npaths = npaths;
+    }
+    if (n == 1) {
+        file_worker_main(&ws[0]);
+    } else {
+        for (; started < n; started++)
+            if (pthread_create(&tids[started], NULL, file_worker_main, &ws[started]) != 0) {
+                atomic_store(&e.abort, 1);
+                rc = mm_err_set(err, MM_ENOMEM, "cannot start worker thread %u", started);
+                break;
+            }
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(tids[i], NULL);
+        if (rc)
+            goto out;
+    }
+    rc = collect(&e, ws, n, stats, err);
+out:
+    for (unsigned i = 0; i < inited; i++)
+        worker_fini(&ws[i]);
+    free(ws);
+    free(tids);
+    engine_fini(&e);
+    return rc;
+}
+
+int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
+                       struct mm_select_stats *stats, struct mm_err *err)
+{
+    struct engine e;
+    int rc = engine_init(&e, opt, err);
+    if (rc)
+        return rc;
+    struct worker *w = calloc(1, sizeof *w);
+    struct mm_capture *cap = NULL;
+    if (!w) {
+        rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = worker_init(w, &e, 0, opt->max_flows))) {
+        mm_err_set(err, rc, "%s", w->err.msg);
+        goto out;
+    }
+    if ((rc = mm_capture_open_live(&cap, iface, 100, err)))
+        goto out;
+    struct mm_packet pkt;
+    struct mm_packet_facts p;
+    while (!*opt->stop && !atomic_load(&e.abort)) {
+        int st = mm_capture_next(cap, &pkt, &w->err);
+        if (st == MM_CAPTURE_PACKET) {
+            if (admit(w, 1, &pkt, &p))
+                worker_packet(w, pkt.ts_ns, &p);
+        } else if (st == MM_CAPTURE_IDLE) {
+            /* Quiet link: expire by the wall clock, a whole sweep step. */
+            int64_t now = mm_time_now_ns();
+            if (now >= w->next_sweep_ns) {
+                sweep(w, now, w->sweep_slots);
+                w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
+            }
+            flush_batch(w);
+        } else {
+            if (st < 0)
+                w->rc = st;
+            break;
+        }
+    }
+    w->stats.kernel_dropped = mm_capture_dropped(cap);
+    worker_finish(w);
+    rc = collect(&e, w, 1, stats, err);
+out:
+    mm_capture_close(cap);
+    if (w)
+        worker_fini(w);
+    free(w);
+    engine_fini(&e);
+    return rc;
+}

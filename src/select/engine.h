@@ -1,0 +1,82 @@
+/* engine.h - automatic selection: packets in, de-identified flow records and counters out. */
+#ifndef MM_ENGINE_H
+#define MM_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/decode.h"
+#include "select/policy.h"
+#include "util/addr.h"
+#include "util/error.h"
+
+/* One selected flow piece, ready to leave the sensor. Non-indicator
+ * endpoints are already pseudonymized; nothing else of the packets remains. */
+struct mm_record {
+    enum mm_direction direction;
+    uint8_t proto;
+    uint8_t tcp_flags;
+    bool src_pseudonymized, dst_pseudonymized;
+    struct mm_addr src, dst;
+    uint16_t src_port, dst_port;
+    uint64_t packets, bytes;
+    int64_t first_ns, last_ns;
+    uint32_t ncriteria;
+    const uint32_t *criteria; /* indexes into policy->criteria, sorted by criterion id */
+};
+
+/* Counters of one run. Every count is of flow pieces except the packet
+ * ones. selected_per_criterion has policy->ncriteria entries. */
+struct mm_select_stats {
+    uint64_t packets, bytes_captured, bytes_wire;
+    uint64_t not_ip;
+    uint64_t malformed[MM_DECODE_REASON_COUNT]; /* [OK] and [NOT_IP] stay 0 */
+    uint64_t fragments_unmatched;               /* later fragment whose first was never seen */
+    uint64_t flows_seen[MM_DIR_COUNT];
+    uint64_t discarded_domestic_to_domestic, discarded_route_direction, discarded_no_criterion;
+    uint64_t flows_selected;  /* records emitted */
+    uint64_t flows_evicted;   /* ended early because the flow table was full */
+    uint64_t kernel_dropped;  /* live capture only */
+    size_t ncriteria;
+    uint64_t *selected_per_criterion;
+};
+
+int mm_select_stats_init(struct mm_select_stats *s, size_t ncriteria);
+void mm_select_stats_fini(struct mm_select_stats *s);
+/* Add every counter of src into dst (same ncriteria). */
+void mm_select_stats_add(struct mm_select_stats *dst, const struct mm_select_stats *src);
+
+/* Receives finished records in batches. Calls are serialized by the engine
+ * (never two at once), so a sink needs no locking of its own. A nonzero
+ * return stops the run and is returned by mm_select_run_*(). */
+typedef int (*mm_record_deliver_fn)(void *ctx, const struct mm_record *recs, size_t n,
+                                    struct mm_err *err);
+
+struct mm_select_options {
+    const struct mm_policy *policy;
+    unsigned workers;   /* >= 1; each owns a flow table and a shard of the flows */
+    size_t max_flows;   /* over all workers */
+    mm_record_deliver_fn deliver;
+    void *deliver_ctx;
+    /* Live capture stops (cleanly, flushing flows) when this becomes nonzero. */
+    volatile sig_atomic_t *stop;
+};
+
+/* Read the capture files in order as one stream (flows continue across
+ * files). On a corrupt or truncated file the run stops: flows seen so far are
+ * still ended and delivered, then the file error is returned (err names the
+ * file and offset). Stats are filled in either case. */
+int mm_select_run_files(const struct mm_select_options *opt, const char *const *paths, size_t npaths,
+                        struct mm_select_stats *stats, struct mm_err *err);
+
+/* Live capture until *opt->stop becomes nonzero. Idle flows expire by the
+ * wall clock when no packet arrives. */
+int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
+                       struct mm_select_stats *stats, struct mm_err *err);
+
+/* Bytes of the policy's address structures (criteria and domestic maps). */
+size_t mm_select_policy_memory(const struct mm_policy *p);
+
+#endif

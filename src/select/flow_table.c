@@ -1,0 +1,201 @@
+/* flow_table.c - linear probing with backward-shift deletion; symmetric 64-bit key hashing. */
+#include "select/flow_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mm_flow_table {
+    struct mm_flow *slots;
+    size_t mask; /* capacity - 1; capacity is a power of two */
+    size_t count, max_flows;
+    size_t sweep_cursor;
+};
+
+/* Victim search window for a full table. */
+#define VICTIM_WINDOW 16
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t addr_fold(const uint8_t a[16])
+{
+    return load64(a) ^ (load64(a + 8) * 0x9e3779b97f4a7c15ULL);
+}
+
+uint64_t mm_flow_hash(const struct mm_packet_facts *p)
+{
+    uint64_t es = mix64(addr_fold(p->src.bytes) ^ ((uint64_t)p->src_port << 40));
+    uint64_t ed = mix64(addr_fold(p->dst.bytes) ^ ((uint64_t)p->dst_port << 40));
+    uint64_t h = mix64((es + ed) ^ ((uint64_t)p->proto << 56) ^ p->src.family);
+    return h ? h : 1;
+}
+
+uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p)
+{
+    uint64_t es = mix64(addr_fold(p->src.bytes));
+    uint64_t ed = mix64(addr_fold(p->dst.bytes));
+    return mix64(es + ed);
+}
+
+struct mm_flow_table *mm_flow_table_new(size_t max_flows)
+{
+    if (max_flows == 0)
+        return NULL;
+    size_t cap = 16;
+    while (cap < max_flows + max_flows / 3 + 1)
+        cap <<= 1;
+    struct mm_flow_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->slots = calloc(cap, sizeof *t->slots);
+    if (!t->slots) {
+        free(t);
+        return NULL;
+    }
+    t->mask = cap - 1;
+    t->max_flows = max_flows;
+    return t;
+}
+
+void mm_flow_table_free(struct mm_flow_table *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t);
+}
+
+static inline bool same_endpoint(const uint8_t a[16], uint16_t ap, const uint8_t b[16], uint16_t bp)
+{
+    return ap == bp && memcmp(a, b, 16) == 0;
+}
+
+struct mm_flow *mm_flow_table_find(struct mm_flow_table *t, uint64_t hash,
+                                   const struct mm_packet_facts *p, bool *reversed)
+{
+    for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+        struct mm_flow *f = &t->slots[i];
+        if (f->hash == 0)
+            return NULL;
+        if (f->hash != hash || f->proto != p->proto || f->family != p->src.family)
+            continue;
+        if (same_endpoint(f->src, f->src_port, p->src.bytes, p->src_port) &&
+            same_endpoint(f->dst, f->dst_port, p->dst.bytes, p->dst_port)) {
+            *reversed = false;
+            return f;
+        }
+        if (same_endpoint(f->src, f->src_port, p->dst.bytes, p->dst_port) &&
+            same_endpoint(f->dst, f->dst_port, p->src.bytes, p->src_port)) {
+            *reversed = true;
+            return f;
+        }
+    }
+}
+
+struct mm_flow *mm_flow_table_insert(struct mm_flow_table *t, uint64_t hash)
+{
+    if (t->count >= t->max_flows)
+        return NULL;
+    size_t i = hash & t->mask;
+    while (t->slots[i].hash != 0)
+        i = (i + 1) & t->mask;
+    t->count++;
+    struct mm_flow *f = &t->slots[i];
+    memset(f, 0, sizeof *f);
+    f->hash = hash;
+    return f;
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+static void remove_at(struct mm_flow_table *t, size_t hole)
+{
+    size_t i = hole;
+    for (;;) {
+        i = (i + 1) & t->mask;
+        struct mm_flow *f = &t->slots[i];
+        if (f->hash == 0)
+            break;
+        size_t home = f->hash & t->mask;
+        /* f may move into the hole only if its home is not inside (hole, i]. */
+        bool home_between = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (!home_between) {
+            t->slots[hole] = *f;
+            hole = i;
+        }
+    }
+    t->slots[hole].hash = 0;
+    t->count--;
+}
+
+void mm_flow_table_remove(struct mm_flow_table *t, struct mm_flow *f)
+{
+    remove_at(t, (size_t)(f - t->slots));
+}
+
+struct mm_flow *mm_flow_table_victim(struct mm_flow_table *t, uint64_t hash)
+{
+    struct mm_flow *best = NULL;
+    size_t i = hash & t->mask;
+    /* The table is full (count == max_flows < capacity), so occupied slots
+     * exist; scan a window, extending past empty slots until one is seen. */
+    for (size_t seen = 0, steps = 0; steps <= t->mask && (seen < VICTIM_WINDOW || !best);
+         steps++, i = (i + 1) & t->mask) {
+        struct mm_flow *f = &t->slots[i];
+        if (f->hash == 0)
+            continue;
+        seen++;
+        if (!best || f->last_ns < best->last_ns)
+            best = f;
+    }
+    return best;
+}
+
+size_t mm_flow_table_count(const struct mm_flow_table *t) { return t->count; }
+size_t mm_flow_table_capacity(const struct mm_flow_table *t) { return t->mask + 1; }
+
+void mm_flow_table_sweep(struct mm_flow_table *t, size_t nslots,
+                         bool (*done)(void *ctx, const struct mm_flow *f), void *ctx)
+{
+    size_t cap = t->mask + 1;
+    if (nslots > cap)
+        nslots = cap;
+    size_t i = t->sweep_cursor;
+    for (size_t n = 0; n < nslots; n++) {
+        /* After a removal another flow may shift into slot i: look again,
+         * bounded so a pathological chain cannot spin. */
+        for (int again = 0; again < 64; again++) {
+            struct mm_flow *f = &t->slots[i];
+            if (f->hash == 0 || !done(ctx, f))
+                break;
+            remove_at(t, i);
+        }
+        i = (i + 1) & t->mask;
+    }
+    t->sweep_cursor = i;
+}
+
+void mm_flow_table_drain(struct mm_flow_table *t, void (*each)(void *ctx, const struct mm_flow *f),
+                         void *ctx)
+{
+    for (size_t i = 0; i <= t->mask; i++) {
+        if (t->slots[i].hash == 0)
+            continue;
+        each(ctx, &t->slots[i]);
+        t->slots[i].hash = 0;
+    }
+    t->count = 0;
+}
