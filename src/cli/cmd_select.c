@@ -1,5 +1,6 @@
 /* cmd_select.c - `mamori select`: the sensor's command line. */
 #include "cli/commands.h"
+#include "cli/session.h"
 
 #include "select/engine.h"
 #include "select/policy.h"
@@ -36,6 +37,10 @@ const char MM_HELP_SELECT[] =
     "  --max-flows N     flow table bound over all workers (default 1000000); when\n"
     "                    full, the least recently seen nearby flow is ended early\n"
     "  --interface IFACE live capture (needs CAP_NET_RAW); stops on SIGINT/SIGTERM\n"
+    "  --store PATH      also write the records into the store (an analyst's token,\n"
+    "                    --token or MAMORI_TOKEN), in one transaction per batch; the\n"
+    "                    run's counters are kept with it. Without --out, records\n"
+    "                    then go only to the store.\n"
     "\n"
     "Several INPUT files are read in order as one stream.\n"
     "Exit status: 0 done; 1 output failure; 2 usage, policy or capture file error\n"
@@ -43,7 +48,7 @@ const char MM_HELP_SELECT[] =
     "stay complete lines).\n";
 
 struct jsonl_sink {
-    int fd;
+    int fd; /* -1: no JSON Lines output */
     const char *name;
     const struct mm_policy *policy;
     char *buf;
@@ -70,6 +75,8 @@ static int write_all(int fd, const char *p, size_t n)
 static int jsonl_deliver(void *ctx, const struct mm_record *recs, size_t n, struct mm_err *err)
 {
     struct jsonl_sink *s = ctx;
+    if (s->fd < 0)
+        return 0;
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t need = MM_RECORD_JSON_BASE_MAX + recs[i].ncriteria * (MM_CRITERION_ID_MAX + 3);
@@ -113,8 +120,59 @@ static int write_stats(const char *path, const struct mm_select_stats *st, const
     return 0;
 }
 
+/* Records go to the JSON Lines sink and, with --store, into the store. */
+struct select_sinks {
+    struct jsonl_sink jsonl;
+    struct mm_store *store;
+    int64_t run_id;
+    uint64_t stored;
+};
+
+static int deliver_all(void *ctx, const struct mm_record *recs, size_t n, struct mm_err *err)
+{
+    struct select_sinks *s = ctx;
+    int rc = jsonl_deliver(&s->jsonl, recs, n, err);
+    if (rc == 0 && s->store) {
+        struct mm_err serr;
+        mm_err_clear(&serr);
+        rc = mm_store_records_insert(s->store, s->run_id, s->jsonl.policy, recs, n, &serr);
+        if (rc)
+            return mm_err_set(err, MM_EOUTPUT, "%s", serr.msg);
+        s->stored += n;
+    }
+    return rc;
+}
+
 static volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig) { stop_requested = sig; }
+
+/* Keep the run's counters with it and log the run in the audit log. */
+static int finish_run(struct mm_session *session, struct select_sinks *sinks,
+                      const struct mm_select_stats *st, const struct mm_policy *p, unsigned workers,
+                      int run_rc)
+{
+    json_t *o = mm_select_stats_json(st, p, workers);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    struct mm_err err;
+    mm_err_clear(&err);
+    int rc = text ? mm_store_run_finish(session->store, sinks->run_id, run_rc ? "failed" : "done",
+                                        text, &err)
+                  : MM_ENOMEM;
+    free(text);
+    if (rc) {
+        mm_session_error("mamori select", &err);
+        return rc;
+    }
+    json_t *obj = json_pack("{s:I, s:s, s:I}", "run", (json_int_t)sinks->run_id, "policy_id",
+                            p->policy_id, "policy_version", (json_int_t)p->policy_version);
+    char *object = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(obj);
+    rc = mm_session_audit(session, "records.write", NULL, NULL, object, (int64_t)sinks->stored,
+                          run_rc ? "error" : "ok");
+    free(object);
+    return rc;
+}
 
 static int parse_count(const char *opt, const char *text, unsigned long long max, unsigned long long *out)
 {
@@ -135,8 +193,10 @@ int mm_cmd_select(int argc, char **argv)
         {"policy", required_argument, NULL, 'p'}, {"out", required_argument, NULL, 'o'},
         {"stats", required_argument, NULL, 's'},  {"workers", required_argument, NULL, 'w'},
         {"max-flows", required_argument, NULL, 'm'}, {"interface", required_argument, NULL, 'i'},
+        {"store", required_argument, NULL, 'S'},  {"token", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *policy_path = NULL, *out_path = "-", *stats_path = NULL, *iface = NULL;
+    const char *policy_path = NULL, *out_path = NULL, *stats_path = NULL, *iface = NULL;
+    const char *store_path = NULL, *token = NULL;
     unsigned long long workers = 1, max_flows = 1000000;
     int c;
     optind = 1;
@@ -146,6 +206,8 @@ int mm_cmd_select(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 's': stats_path = optarg; break;
         case 'i': iface = optarg; break;
+        case 'S': store_path = optarg; break;
+        case 't': token = optarg; break;
         case 'w':
             if (parse_count("--workers", optarg, 256, &workers))
                 return MM_EXIT_USAGE;
@@ -182,12 +244,33 @@ int mm_cmd_select(int argc, char **argv)
     }
 
     int exit_code = MM_EXIT_OK;
-    struct jsonl_sink sink = {.fd = STDOUT_FILENO, .name = "standard output", .policy = policy};
-    if (strcmp(out_path, "-") != 0) {
-        sink.fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        sink.name = out_path;
-        if (sink.fd < 0) {
+    struct mm_session session = {0};
+    struct select_sinks sinks = {.jsonl = {.fd = STDOUT_FILENO, .name = "standard output", .policy = policy}};
+    struct jsonl_sink *sink = &sinks.jsonl;
+    if (store_path) {
+        int rc = mm_session_open(&session, "mamori select", store_path, token, MM_ACT_RECORDS_WRITE);
+        if (rc) {
+            mm_policy_free(policy);
+            return rc;
+        }
+        sinks.store = session.store;
+        if (!out_path)
+            sink->fd = -1;
+        char inputs[1024];
+        snprintf(inputs, sizeof inputs, "%s%s", iface ? "interface " : "", iface ? iface : argv[optind]);
+        if (mm_store_run_begin(session.store, policy, inputs, &sinks.run_id, &err) != 0) {
+            mm_session_error("mamori select", &err);
+            mm_session_close(&session);
+            mm_policy_free(policy);
+            return MM_EXIT_FAIL;
+        }
+    }
+    if (out_path && strcmp(out_path, "-") != 0) {
+        sink->fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        sink->name = out_path;
+        if (sink->fd < 0) {
             fprintf(stderr, "mamori select: %s: cannot create: %s\n", out_path, strerror(errno));
+            mm_session_close(&session);
             mm_policy_free(policy);
             return MM_EXIT_FAIL;
         }
@@ -202,8 +285,8 @@ int mm_cmd_select(int argc, char **argv)
     struct mm_select_options opt = {.policy = policy,
                                     .workers = (unsigned)workers,
                                     .max_flows = (size_t)max_flows,
-                                    .deliver = jsonl_deliver,
-                                    .deliver_ctx = &sink,
+                                    .deliver = deliver_all,
+                                    .deliver_ctx = &sinks,
                                     .stop = &stop_requested};
     struct mm_select_stats stats;
     if (mm_select_stats_init(&stats, policy->ncriteria) != 0) {
@@ -221,13 +304,17 @@ int mm_cmd_select(int argc, char **argv)
     }
     if (stats_path && write_stats(stats_path, &stats, policy, (unsigned)workers) != 0 && !exit_code)
         exit_code = MM_EXIT_FAIL;
+    if (session.store && finish_run(&session, &sinks, &stats, policy, (unsigned)workers, rc) != 0 &&
+        !exit_code)
+        exit_code = MM_EXIT_FAIL;
     mm_select_stats_fini(&stats);
 out:
-    if (sink.fd != STDOUT_FILENO && close(sink.fd) != 0 && !exit_code) {
+    mm_session_close(&session);
+    if (sink->fd >= 0 && sink->fd != STDOUT_FILENO && close(sink->fd) != 0 && !exit_code) {
         fprintf(stderr, "mamori select: %s: %s\n", out_path, strerror(errno));
         exit_code = MM_EXIT_FAIL;
     }
-    free(sink.buf);
+    free(sink->buf);
     mm_policy_free(policy);
     return exit_code;
 }

@@ -10,9 +10,13 @@ struct mm_command {
 };
 
 /* Exit codes shared by all commands. */
-enum { MM_EXIT_OK = 0, MM_EXIT_FAIL = 1, MM_EXIT_USAGE = 2 };
+enum { MM_EXIT_OK = 0, MM_EXIT_FAIL = 1, MM_EXIT_USAGE = 2, MM_EXIT_DENIED = 3 };
 
 int mm_cmd_select(int argc, char **argv);
-extern const char MM_HELP_SELECT[];
+int mm_cmd_init(int argc, char **argv);
+int mm_cmd_migrate(int argc, char **argv);
+int mm_cmd_user(int argc, char **argv);
+int mm_cmd_audit(int argc, char **argv);
+extern const char MM_HELP_SELECT[], MM_HELP_INIT[], MM_HELP_MIGRATE[], MM_HELP_USER[], MM_HELP_AUDIT[];
 
 #endif

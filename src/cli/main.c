@@ -7,6 +7,11 @@
 static const struct mm_command commands[] = {
     {"select", mm_cmd_select, "select flows from captures or an interface into de-identified records",
      MM_HELP_SELECT},
+    {"init", mm_cmd_init, "create a store (SQLite) and run its migrations", MM_HELP_INIT},
+    {"migrate", mm_cmd_migrate, "bring an older store's schema up to date", MM_HELP_MIGRATE},
+    {"user", mm_cmd_user, "add or list users and their roles; prints a new user's token once",
+     MM_HELP_USER},
+    {"audit", mm_cmd_audit, "show, verify or list the tamper-evident audit log", MM_HELP_AUDIT},
     {"help", NULL, "show help for mamori or one command", "usage: mamori help [COMMAND]\n"},
 };
 

@@ -55,6 +55,9 @@ int mm_time_parse_rfc3339(const char *text, int64_t *ns_out)
     if (!read_digits(&p, 2, &h) || !expect(&p, ':') || !read_digits(&p, 2, &mi) ||
         !expect(&p, ':') || !read_digits(&p, 2, &s))
         return MM_EFORMAT;
+    /* int64 nanoseconds span 1677..2262; keep well inside it. */
+    if (y < 1900 || y > 2200)
+        return MM_EFORMAT;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60)
         return MM_EFORMAT;

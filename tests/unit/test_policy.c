@@ -142,3 +142,14 @@ TEST(route_directions_are_fixed)
     ASSERT_EQ(mm_route_allowed_direction(MM_ROUTE_TRANSIT), MM_DIR_FOREIGN_TO_FOREIGN);
     ASSERT_EQ(mm_route_allowed_direction(MM_ROUTE_OUTBOUND), MM_DIR_DOMESTIC_TO_FOREIGN);
 }
+
+/* Found by fuzz_policy: a far-future year overflowed int64 nanoseconds. */
+TEST(policy_time_out_of_range_is_refused)
+{
+    struct mm_err err;
+    ASSERT_TRUE(try_policy("year", "133.0.0.0/8\n",
+                           "[{\"id\": \"C-1\", \"match\": \"1.2.3.4\", \"not_after\": "
+                           "\"4027-01-01T00:00:00Z\"}]",
+                           NULL, &err) != 0);
+    ASSERT_CONTAINS(err.msg, "criteria[0].not_after: not an RFC 3339 time");
+}

@@ -1,0 +1,62 @@
+/* authz.h - roles and the one authorization table (role x action) that the CLI and the server share. */
+#ifndef MM_AUTHZ_H
+#define MM_AUTHZ_H
+
+#include <stdbool.h>
+
+/* The roles of MISSION.md. */
+#define MM_ROLE_MAP(X)                                                                             \
+    X(ANALYST, "analyst")                                                                          \
+    X(COMMITTEE, "committee")                                                                      \
+    X(OPERATOR, "operator")                                                                        \
+    X(SUPPLIER, "supplier")                                                                        \
+    X(MINISTRY, "ministry")                                                                        \
+    X(COUNCIL_MEMBER, "council_member")                                                            \
+    X(ADMIN, "admin")
+
+enum mm_role {
+#define MM_ROLE_ENUM_(name, str) MM_ROLE_##name,
+    MM_ROLE_MAP(MM_ROLE_ENUM_)
+#undef MM_ROLE_ENUM_
+    MM_ROLE_COUNT
+};
+
+#define R_(name) (1u << MM_ROLE_##name)
+/* Every protected action and the roles allowed to take it. This table is
+ * the whole authorization policy: nothing else grants access.
+ *   action name          roles                                    */
+#define MM_ACTION_MAP(X)                                                                           \
+    X(USER_ADD, "user.add", R_(ADMIN))                                                             \
+    X(USER_LIST, "user.list", R_(ADMIN))                                                           \
+    X(RECORDS_WRITE, "records.write", R_(ANALYST))                                                 \
+    X(RECORDS_QUERY, "records.query", R_(ANALYST) | R_(COMMITTEE))                                 \
+    X(RECORDS_PROVIDE, "records.provide", R_(ANALYST))                                             \
+    X(RECORDS_ERASE, "records.erase", R_(ADMIN))                                                   \
+    X(HOLD_REQUEST, "hold.request", R_(ANALYST))                                                   \
+    X(HOLD_APPROVE, "hold.approve", R_(COMMITTEE))                                                 \
+    X(REIDENTIFY_APPROVE, "reidentify.approve", R_(COMMITTEE))                                     \
+    X(REIDENTIFY, "reidentify", R_(ANALYST))                                                       \
+    X(CRITERIA_PROPOSE, "criteria.propose", R_(ANALYST))                                           \
+    X(CRITERIA_DECIDE, "criteria.decide", R_(COMMITTEE))                                           \
+    X(CRITERIA_REVOKE, "criteria.revoke", R_(COMMITTEE))                                           \
+    X(CRITERIA_LIST, "criteria.list", R_(ANALYST) | R_(COMMITTEE))                                 \
+    X(POLICY_ISSUE, "policy.issue", R_(COMMITTEE))                                                 \
+    X(AGREEMENT_WRITE, "agreement.write", R_(COMMITTEE) | R_(ANALYST))                             \
+    X(AGREEMENT_READ, "agreement.read", R_(COMMITTEE) | R_(ANALYST))                               \
+    X(AUDIT_READ, "audit.read", R_(COMMITTEE) | R_(ADMIN))                                         \
+    X(REPORT_TRANSPARENCY, "report.transparency", R_(COMMITTEE) | R_(ANALYST) | R_(ADMIN))
+
+enum mm_action {
+#define MM_ACTION_ENUM_(name, str, roles) MM_ACT_##name,
+    MM_ACTION_MAP(MM_ACTION_ENUM_)
+#undef MM_ACTION_ENUM_
+    MM_ACT_COUNT
+};
+
+const char *mm_role_name(enum mm_role r);
+/* 0 and *out on success, MM_EINVAL for an unknown name. */
+int mm_role_parse(const char *name, enum mm_role *out);
+const char *mm_action_name(enum mm_action a);
+bool mm_authz_allowed(enum mm_role r, enum mm_action a);
+
+#endif
