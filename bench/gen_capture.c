@@ -1,4 +1,5 @@
-/* gen_capture.c - deterministic generator of a realistic Ethernet pcap, an indicator set and a policy for `make bench`.
+/* gen_capture.c - deterministic generator of a realistic Ethernet pcap, an indicator set and a
+ * policy for `make bench`.
  *
  * Output: classic pcap (magic 0xa1b2c3d4, microsecond timestamps, LINKTYPE_ETHERNET), written in
  * this host's byte order as libpcap does; every packet field is in network byte order.
@@ -51,21 +52,21 @@
 #define CAPTURE_START_S 1790812800ull /* 2026-10-01T00:00:00Z */
 #define FLOW_CAPACITY (1u << 19)      /* live flows at most; arrivals beyond it are dropped */
 #define OUT_BUFFER_BYTES (8u << 20)
-#define FRAME_MAX 2048 /* a 1500-byte IP packet plus Ethernet and two tags */
+#define FRAME_MAX 2048         /* a 1500-byte IP packet plus Ethernet and two tags */
 #define HIT_FRACTION 0.07      /* foreign->domestic flows from an indicator, of all flows */
 #define OUTBOUND_HIT_RATE 0.02 /* domestic->foreign flows to an indicator, of those flows */
 #define WATCH_FRACTION 0.06    /* --small only: flows from the single-address criteria */
 #define FOR_TO_DOM_SHARE 0.40  /* foreign-initiated flows to domestic space, of all flows */
-#define HOT_INDICATORS 512    /* half of all hits go to the first HOT_INDICATORS entries */
+#define HOT_INDICATORS 512     /* half of all hits go to the first HOT_INDICATORS entries */
 
 static const char canary_text[] = "MAMORICANARY";
 
 /* Domestic plan: 20 IPv4 /16s and 4 IPv6 /32s in RIPE-region space (deliberately not APNIC, so
  * not real Japanese allocations). Fixed, so domestic.txt is the same for every seed. */
 static const uint8_t domestic_v4[][2] = {
-    {57, 128}, {62, 41},  {77, 93},   {81, 170}, {85, 12},  {89, 201}, {91, 44},
-    {94, 130}, {109, 70}, {141, 18},  {145, 99}, {151, 60}, {176, 222}, {178, 33},
-    {185, 140}, {188, 7}, {193, 188}, {194, 51}, {195, 77}, {212, 160},
+    {57, 128},  {62, 41},  {77, 93},   {81, 170}, {85, 12},  {89, 201},  {91, 44},
+    {94, 130},  {109, 70}, {141, 18},  {145, 99}, {151, 60}, {176, 222}, {178, 33},
+    {185, 140}, {188, 7},  {193, 188}, {194, 51}, {195, 77}, {212, 160},
 };
 static const uint16_t domestic_v6[][2] = {
     {0x2a0a, 0x4b80}, {0x2a0c, 0x9a40}, {0x2a0e, 0x1c80}, {0x2a10, 0x6f00}};
@@ -113,7 +114,10 @@ static void rng_seed(struct rng *r, uint64_t seed)
         r->s[i] = splitmix64(&seed);
 }
 
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 static inline uint64_t rng_next(struct rng *r)
 {
@@ -135,7 +139,10 @@ static inline uint32_t rng_below(struct rng *r, uint32_t n)
     return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-static inline double rng_unit(struct rng *r) { return (double)(rng_next(r) >> 11) * 0x1p-53; }
+static inline double rng_unit(struct rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1p-53;
+}
 
 static inline uint32_t rng_loguniform(struct rng *r, uint32_t lo, uint32_t hi)
 {
@@ -188,8 +195,14 @@ struct plan {
     struct addr watch_v6;
 };
 
-static inline bool bit_get(const uint8_t *map, uint32_t i) { return map[i >> 3] >> (i & 7) & 1; }
-static inline void bit_set(uint8_t *map, uint32_t i) { map[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static inline bool bit_get(const uint8_t *map, uint32_t i)
+{
+    return map[i >> 3] >> (i & 7) & 1;
+}
+static inline void bit_set(uint8_t *map, uint32_t i)
+{
+    map[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
 
 static void plan_init_tables(struct plan *pl)
 {
@@ -447,7 +460,8 @@ struct heap_item {
 
 struct stats {
     uint64_t packets, wire_bytes, cap_bytes;
-    uint64_t flows, flows_hit, flows_selectable, flows_by_kind[KIND_COUNT], flows_by_ep[4], flows_midstream;
+    uint64_t flows, flows_hit, flows_selectable, flows_by_kind[KIND_COUNT], flows_by_ep[4],
+        flows_midstream;
     uint64_t pkts_v6, pkts_dot1q, pkts_qinq, pkts_by_kind[KIND_COUNT], pkts_selectable;
     uint64_t live_max, live_sum, dropped_arrivals;
     uint64_t first_ts_us, last_ts_us;
@@ -553,7 +567,7 @@ static double mean_flow_packets(uint64_t seed, uint32_t cap)
 
 static uint16_t tcp_server_port(struct rng *r)
 {
-    static const uint16_t ports[] = {443, 443, 443, 443, 443, 443, 443, 443, 443, 443, 80,
+    static const uint16_t ports[] = {443, 443, 443, 443, 443,  443,  443, 443, 443,  443,  80,
                                      80,  80,  22,  25,  8080, 3389, 445, 993, 8443, 5223, 853};
     return rng_below(r, 10) ? ports[rng_below(r, sizeof ports / sizeof ports[0])]
                             : (uint16_t)(1024 + rng_below(r, 64511));
@@ -617,7 +631,10 @@ static void flow_start(struct gen *g, uint64_t t)
     f->vid_inner = vids[rng_below(r, sizeof vids / sizeof vids[0])];
     f->vid_outer = (uint16_t)(10 + rng_below(r, 6));
     uint32_t e = rng_below(r, 100);
-    f->endpoints = e < 50 ? EP_DOM_TO_FOR : e < 90 ? EP_FOR_TO_DOM : e < 97 ? EP_FOR_FOR : EP_DOM_DOM;
+    f->endpoints = e < 50   ? EP_DOM_TO_FOR
+                   : e < 90 ? EP_FOR_TO_DOM
+                   : e < 97 ? EP_FOR_FOR
+                            : EP_DOM_DOM;
     bool cli_dom = f->endpoints == EP_DOM_TO_FOR || f->endpoints == EP_DOM_DOM;
     bool srv_dom = f->endpoints == EP_FOR_TO_DOM || f->endpoints == EP_DOM_DOM;
     f->cli_foreign = !cli_dom;
@@ -791,8 +808,9 @@ static void plan_tcp(struct gen *g, struct flow *f, struct pkt_plan *pp, unsigne
     } else {
         pp->dir = rng_below(r, 100) < f->down_pct;
         bool bulk = pp->dir == 1 ? rng_below(r, 10) < 7 : rng_below(r, 10) == 0;
-        pp->payload = (uint16_t)(bulk ? mss : pp->dir == 1 ? 1 + rng_below(r, mss)
-                                                           : 20 + rng_below(r, 580));
+        pp->payload = (uint16_t)(bulk           ? mss
+                                 : pp->dir == 1 ? 1 + rng_below(r, mss)
+                                                : 20 + rng_below(r, 580));
         pp->flags = bulk && rng_below(r, 4) ? TH_ACK : TH_PSH | TH_ACK;
         f->last_data = (uint8_t)(pp->dir + 1);
     }
@@ -1019,7 +1037,10 @@ static int out_flush(struct gen *g)
     return 0;
 }
 
-static inline void out_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); } /* host order */
+static inline void out_u32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+} /* host order */
 
 static int write_pcap_header(struct gen *g)
 {
@@ -1238,17 +1259,17 @@ static int write_indicators(const struct gen_config *cfg, const struct plan *pl,
 
     if (!(fp = open_in(dir, "policy.json", 0644, path, sizeof path)))
         goto fail;
-    fprintf(fp,
-            "{\"policy_id\": \"bench\", \"route\": \"party_agreement\", \"domestic_prefixes\": "
-            "[\"domestic.txt\"], \"pseudonymization_key\": \"pseudo.key\", "
-            "\"flow_idle_timeout_s\": 60, \"flow_active_timeout_s\": 300,\n"
-            " \"criteria\": [{\"id\": \"F-V4HOSTS\", \"match_file\": \"v4-hosts.txt\"}, "
-            "{\"id\": \"F-V4NETS\", \"match_file\": \"v4-prefixes.txt\"}, "
-            "{\"id\": \"F-V6\", \"match_file\": \"v6.txt\"}");
+    fprintf(fp, "{\"policy_id\": \"bench\", \"route\": \"party_agreement\", \"domestic_prefixes\": "
+                "[\"domestic.txt\"], \"pseudonymization_key\": \"pseudo.key\", "
+                "\"flow_idle_timeout_s\": 60, \"flow_active_timeout_s\": 300,\n"
+                " \"criteria\": [{\"id\": \"F-V4HOSTS\", \"match_file\": \"v4-hosts.txt\"}, "
+                "{\"id\": \"F-V4NETS\", \"match_file\": \"v4-prefixes.txt\"}, "
+                "{\"id\": \"F-V6\", \"match_file\": \"v6.txt\"}");
     if (cfg->small) {
         char b[INET6_ADDRSTRLEN];
         fprintf(fp, ",\n  {\"id\": \"C-001\", \"match\": \"%s\"}", fmt_v4(b, pl->watch_v4[0]));
-        fprintf(fp, ",\n  {\"id\": \"C-002\", \"match\": \"%s\", \"proto\": \"tcp\", \"ports\": [443]}",
+        fprintf(fp,
+                ",\n  {\"id\": \"C-002\", \"match\": \"%s\", \"proto\": \"tcp\", \"ports\": [443]}",
                 fmt_v4(b, pl->watch_v4[1]));
         fprintf(fp, ",\n  {\"id\": \"C-003\", \"match\": \"%s\"}", fmt_v6(b, pl->watch_v6.b));
     }
@@ -1296,7 +1317,10 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-static double pct(uint64_t part, uint64_t whole) { return whole ? 100.0 * part / whole : 0; }
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * part / whole : 0;
+}
 
 static void print_stats(const struct gen *g, FILE *fp)
 {
@@ -1312,12 +1336,14 @@ static void print_stats(const struct gen *g, FILE *fp)
     fprintf(fp, "span_s %.3f\n", (st->last_ts_us - st->first_ts_us) / 1e6);
     fprintf(fp, "flows %" PRIu64 "\n", st->flows);
     fprintf(fp, "flows_midstream %" PRIu64 "\n", st->flows_midstream);
-    fprintf(fp, "flows_tcp %" PRIu64 "\nflows_dns %" PRIu64 "\nflows_udp %" PRIu64
-                "\nflows_icmp %" PRIu64 "\n",
+    fprintf(fp,
+            "flows_tcp %" PRIu64 "\nflows_dns %" PRIu64 "\nflows_udp %" PRIu64
+            "\nflows_icmp %" PRIu64 "\n",
             st->flows_by_kind[KIND_TCP], st->flows_by_kind[KIND_DNS], st->flows_by_kind[KIND_UDP],
             st->flows_by_kind[KIND_ICMP]);
-    fprintf(fp, "flows_domestic_to_foreign %" PRIu64 "\nflows_foreign_to_domestic %" PRIu64
-                "\nflows_foreign_foreign %" PRIu64 "\nflows_domestic_domestic %" PRIu64 "\n",
+    fprintf(fp,
+            "flows_domestic_to_foreign %" PRIu64 "\nflows_foreign_to_domestic %" PRIu64
+            "\nflows_foreign_foreign %" PRIu64 "\nflows_domestic_domestic %" PRIu64 "\n",
             st->flows_by_ep[EP_DOM_TO_FOR], st->flows_by_ep[EP_FOR_TO_DOM],
             st->flows_by_ep[EP_FOR_FOR], st->flows_by_ep[EP_DOM_DOM]);
     fprintf(fp, "flows_indicator %" PRIu64 "\n", st->flows_hit);
@@ -1341,12 +1367,16 @@ int main(int argc, char **argv)
 {
     struct gen_config cfg = {.packets = 6000000, .seed = 1, .duration_s = 120, .snaplen = 128};
     bool set_packets = false, set_duration = false;
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},        {"packets", required_argument, 0, 'n'},
-        {"seed", required_argument, 0, 's'},       {"duration-s", required_argument, 0, 'd'},
-        {"snaplen", required_argument, 0, 'l'},    {"canary", no_argument, 0, 'c'},
-        {"indicators-dir", required_argument, 0, 'i'}, {"small", no_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"packets", required_argument, 0, 'n'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"duration-s", required_argument, 0, 'd'},
+                                         {"snaplen", required_argument, 0, 'l'},
+                                         {"canary", no_argument, 0, 'c'},
+                                         {"indicators-dir", required_argument, 0, 'i'},
+                                         {"small", no_argument, 0, 'S'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     uint64_t v;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

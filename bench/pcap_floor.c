@@ -1,4 +1,5 @@
-/* pcap_floor.c - the bench floor: the fastest a libpcap reader can walk a capture file, doing nothing.
+/* pcap_floor.c - the bench floor: the fastest a libpcap reader can walk a capture file, doing
+ * nothing.
  *
  * A bare pcap_open_offline + pcap_next_ex loop that counts packets and sums caplen (so the reads
  * cannot be optimized away). Whatever mamori does per packet costs on top of this; bench/run.sh
