@@ -44,6 +44,7 @@ enum mm_role {
     X(AGREEMENT_WRITE, "agreement.write", R_(COMMITTEE) | R_(ANALYST))                             \
     X(AGREEMENT_READ, "agreement.read", R_(COMMITTEE) | R_(ANALYST))                               \
     X(AUDIT_READ, "audit.read", R_(COMMITTEE) | R_(ADMIN))                                         \
+    X(STORE_CHECK, "store.check", R_(ADMIN) | R_(COMMITTEE))                                       \
     X(REPORT_TRANSPARENCY, "report.transparency", R_(COMMITTEE) | R_(ANALYST) | R_(ADMIN))
 
 enum mm_action {

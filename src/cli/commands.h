@@ -17,6 +17,16 @@ int mm_cmd_init(int argc, char **argv);
 int mm_cmd_migrate(int argc, char **argv);
 int mm_cmd_user(int argc, char **argv);
 int mm_cmd_audit(int argc, char **argv);
+/* Retention, purpose-bound access, provision, re-identification, transparency (docs/store.md). */
+int mm_cmd_erase(int argc, char **argv);
+int mm_cmd_check(int argc, char **argv);
+int mm_cmd_hold(int argc, char **argv);
+int mm_cmd_query(int argc, char **argv);
+int mm_cmd_provide(int argc, char **argv);
+int mm_cmd_reidentify(int argc, char **argv);
+int mm_cmd_report(int argc, char **argv);
+extern const char MM_HELP_ERASE[], MM_HELP_CHECK[], MM_HELP_HOLD[], MM_HELP_QUERY[], MM_HELP_PROVIDE[],
+    MM_HELP_REIDENTIFY[], MM_HELP_REPORT[];
 extern const char MM_HELP_SELECT[], MM_HELP_INIT[], MM_HELP_MIGRATE[], MM_HELP_USER[], MM_HELP_AUDIT[];
 
 #endif

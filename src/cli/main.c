@@ -12,6 +12,14 @@ static const struct mm_command commands[] = {
     {"user", mm_cmd_user, "add or list users and their roles; prints a new user's token once",
      MM_HELP_USER},
     {"audit", mm_cmd_audit, "show, verify or list the tamper-evident audit log", MM_HELP_AUDIT},
+    {"query", mm_cmd_query, "read stored records for a stated purpose (audited)", MM_HELP_QUERY},
+    {"provide", mm_cmd_provide, "build a recorded, minimized package for another agency", MM_HELP_PROVIDE},
+    {"erase", mm_cmd_erase, "erase records past their retention deadline, unrecoverably", MM_HELP_ERASE},
+    {"hold", mm_cmd_hold, "request or approve keeping records past their deadline", MM_HELP_HOLD},
+    {"reidentify", mm_cmd_reidentify, "approve or carry out re-identification of one pseudonym",
+     MM_HELP_REIDENTIFY},
+    {"report", mm_cmd_report, "the transparency report (JSON or Markdown)", MM_HELP_REPORT},
+    {"check", mm_cmd_check, "check the store's integrity (after a crash)", MM_HELP_CHECK},
     {"help", NULL, "show help for mamori or one command", "usage: mamori help [COMMAND]\n"},
 };
 
