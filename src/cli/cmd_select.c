@@ -4,6 +4,7 @@
 
 #include "select/engine.h"
 #include "select/policy.h"
+#include "select/policy_trust.h"
 #include "select/record_json.h"
 
 #include <errno.h>
@@ -16,8 +17,8 @@
 #include <unistd.h>
 
 const char MM_HELP_SELECT[] =
-    "usage: mamori select --policy POLICY.json [--out FILE|-] [--stats FILE] [--workers N]\n"
-    "                     [--max-flows N] (INPUT... | --interface IFACE)\n"
+    "usage: mamori select --policy POLICY.json [--trust KEY.pub] [--out FILE|-] [--stats FILE]\n"
+    "                     [--workers N] [--max-flows N] (INPUT... | --interface IFACE)\n"
     "\n"
     "Reads capture files (pcap or pcapng) or a live interface, keeps only the flows\n"
     "whose direction the policy's route allows and that match an active criterion,\n"
@@ -27,6 +28,10 @@ const char MM_HELP_SELECT[] =
     "\n"
     "  --policy FILE     selection policy (JSON; see docs/policy.md). Refused as a\n"
     "                    whole, before any packet is read, if anything is malformed.\n"
+    "  --trust KEY.pub   accept only a policy the committee signed (mamori policy\n"
+    "                    issue): POLICY.json.sig must verify with this Ed25519 public\n"
+    "                    key, and every feed and domestic file must be pinned by a\n"
+    "                    SHA-256 in the signed text and match it (docs/governance.md)\n"
     "  --out FILE|-      records as JSON Lines (default: standard output); a file is\n"
     "                    created with mode 0600\n"
     "  --stats FILE      counters of the run as JSON (packets, malformed by reason,\n"
@@ -194,9 +199,10 @@ int mm_cmd_select(int argc, char **argv)
         {"stats", required_argument, NULL, 's'},  {"workers", required_argument, NULL, 'w'},
         {"max-flows", required_argument, NULL, 'm'}, {"interface", required_argument, NULL, 'i'},
         {"store", required_argument, NULL, 'S'},  {"token", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"trust", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *policy_path = NULL, *out_path = NULL, *stats_path = NULL, *iface = NULL;
-    const char *store_path = NULL, *token = NULL;
+    const char *store_path = NULL, *token = NULL, *trust = NULL;
     unsigned long long workers = 1, max_flows = 1000000;
     int c;
     optind = 1;
@@ -208,6 +214,7 @@ int mm_cmd_select(int argc, char **argv)
         case 'i': iface = optarg; break;
         case 'S': store_path = optarg; break;
         case 't': token = optarg; break;
+        case 'T': trust = optarg; break;
         case 'w':
             if (parse_count("--workers", optarg, 256, &workers))
                 return MM_EXIT_USAGE;
@@ -238,7 +245,8 @@ int mm_cmd_select(int argc, char **argv)
     struct mm_err err;
     mm_err_clear(&err);
     struct mm_policy *policy = NULL;
-    if (mm_policy_load(policy_path, &policy, &err) != 0) {
+    if ((trust ? mm_policy_load_trusted(policy_path, trust, &policy, &err)
+               : mm_policy_load(policy_path, &policy, &err)) != 0) {
         fprintf(stderr, "mamori select: %s\n", err.msg);
         return MM_EXIT_USAGE;
     }

@@ -28,5 +28,11 @@ int mm_cmd_report(int argc, char **argv);
 extern const char MM_HELP_ERASE[], MM_HELP_CHECK[], MM_HELP_HOLD[], MM_HELP_QUERY[], MM_HELP_PROVIDE[],
     MM_HELP_REIDENTIFY[], MM_HELP_REPORT[];
 extern const char MM_HELP_SELECT[], MM_HELP_INIT[], MM_HELP_MIGRATE[], MM_HELP_USER[], MM_HELP_AUDIT[];
+/* The committee's control: criteria, agreements, keys, signed policies (docs/governance.md). */
+int mm_cmd_criteria(int argc, char **argv);
+int mm_cmd_agreement(int argc, char **argv);
+int mm_cmd_keygen(int argc, char **argv);
+int mm_cmd_policy(int argc, char **argv);
+extern const char MM_HELP_CRITERIA[], MM_HELP_AGREEMENT[], MM_HELP_KEYGEN[], MM_HELP_POLICY[];
 
 #endif

@@ -20,6 +20,12 @@ static const struct mm_command commands[] = {
      MM_HELP_REIDENTIFY},
     {"report", mm_cmd_report, "the transparency report (JSON or Markdown)", MM_HELP_REPORT},
     {"check", mm_cmd_check, "check the store's integrity (after a crash)", MM_HELP_CHECK},
+    {"criteria", mm_cmd_criteria, "propose, approve, reject, revoke and list selection criteria",
+     MM_HELP_CRITERIA},
+    {"agreement", mm_cmd_agreement, "the party agreement register (not public)", MM_HELP_AGREEMENT},
+    {"keygen", mm_cmd_keygen, "make the committee's Ed25519 signing key pair", MM_HELP_KEYGEN},
+    {"policy", mm_cmd_policy, "issue a signed selection policy from the approved criteria",
+     MM_HELP_POLICY},
     {"help", NULL, "show help for mamori or one command", "usage: mamori help [COMMAND]\n"},
 };
 

@@ -353,6 +353,53 @@ static int parse_criterion(struct loader *ld, json_t *obj, size_t idx, struct mm
     return 0;
 }
 
+/* "file_sha256": {"relative name": "64 lowercase hex digits"}: the hashes a
+ * signed policy carries for the files it names besides feeds (which carry
+ * their own "sha256"), so the signature covers their bytes too. */
+static int check_file_hashes(struct loader *ld, json_t *hashes)
+{
+    if (!json_is_object(hashes))
+        return mm_err_set(ld->err, MM_EFORMAT, "%s: file_sha256: expected an object", ld->name);
+    const char *key;
+    json_t *val;
+    json_object_foreach(hashes, key, val)
+    {
+        const char *hex = json_is_string(val) ? json_string_value(val) : "";
+        bool ok = strlen(hex) == MM_SHA256_HEX_LEN;
+        for (size_t i = 0; ok && hex[i]; i++)
+            ok = (hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f');
+        if (!ok) {
+            char q[80];
+            quote(key, q, sizeof q);
+            return mm_err_set(ld->err, MM_EFORMAT,
+                              "%s: file_sha256['%s']: expected 64 lowercase hex digits", ld->name, q);
+        }
+    }
+    return 0;
+}
+
+/* With file_sha256, the file named rel (resolved to file) must be listed and match. */
+static int check_file_hash(struct loader *ld, json_t *hashes, const char *path, const char *rel,
+                           const char *file)
+{
+    json_t *want = json_object_get(hashes, rel);
+    char q[80];
+    quote(rel, q, sizeof q);
+    if (!want)
+        return mm_err_set(ld->err, MM_EVERIFY, "%s: %s: '%s' has no entry in file_sha256", ld->name,
+                          path, q);
+    char have[MM_SHA256_HEX_LEN + 1];
+    struct mm_err ferr;
+    mm_err_clear(&ferr);
+    int rc = mm_sha256_file_hex(file, have, &ferr);
+    if (rc)
+        return mm_err_set(ld->err, rc, "%s: %s: %s", ld->name, path, ferr.msg);
+    if (strcmp(have, json_string_value(want)) != 0)
+        return mm_err_set(ld->err, MM_EVERIFY, "%s: %s: %s has SHA-256 %s, file_sha256 expects %s",
+                          ld->name, path, file, have, json_string_value(want));
+    return 0;
+}
+
 static int parse_root(struct loader *ld, json_t *root)
 {
     struct mm_policy *p = ld->policy;
@@ -368,6 +415,7 @@ static int parse_root(struct loader *ld, json_t *root)
                                        "issued_at",
                                        "agreement",
                                        "note",
+                                       "file_sha256",
                                        NULL};
     if (!json_is_object(root))
         return mm_err_set(ld->err, MM_EFORMAT, "%s: $: expected a JSON object", ld->name);
@@ -432,6 +480,9 @@ static int parse_root(struct loader *ld, json_t *root)
     if (rc)
         return mm_err_set(ld->err, rc, "%s: pseudonymization_key: %s", ld->name, kerr.msg);
 
+    json_t *hashes = json_object_get(root, "file_sha256");
+    if (hashes && (rc = check_file_hashes(ld, hashes)))
+        return rc;
     v = json_object_get(root, "domestic_prefixes");
     if (!json_is_array(v))
         return mm_err_set(ld->err, MM_EFORMAT, "%s: domestic_prefixes: expected an array of file names",
@@ -450,7 +501,9 @@ static int parse_root(struct loader *ld, json_t *root)
         ld->added = 0;
         struct mm_err ferr;
         mm_err_clear(&ferr);
-        rc = mm_prefix_file_read(file, "JP", add_domestic_prefix, ld, &ferr);
+        rc = hashes ? check_file_hash(ld, hashes, path, s, file) : 0;
+        if (rc == 0)
+            rc = mm_prefix_file_read(file, "JP", add_domestic_prefix, ld, &ferr);
         if (rc)
             mm_err_set(ld->err, rc, "%s: %s: %s", ld->name, path, ferr.msg);
         if (rc == 0 && ld->added == 0)
