@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char MM_HELP_SELECT[] =
@@ -105,10 +106,14 @@ static int jsonl_deliver(void *ctx, const struct mm_record *recs, size_t n, stru
     return 0;
 }
 
+static double policy_load_seconds;
+
 static int write_stats(const char *path, const struct mm_select_stats *st, const struct mm_policy *p,
                        unsigned workers)
 {
     json_t *o = mm_select_stats_json(st, p, workers);
+    if (o)
+        json_object_set_new(o, "policy_load_seconds", json_real(policy_load_seconds));
     if (!o) {
         fprintf(stderr, "mamori select: out of memory writing statistics\n");
         return -1;
@@ -245,11 +250,15 @@ int mm_cmd_select(int argc, char **argv)
     struct mm_err err;
     mm_err_clear(&err);
     struct mm_policy *policy = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((trust ? mm_policy_load_trusted(policy_path, trust, &policy, &err)
                : mm_policy_load(policy_path, &policy, &err)) != 0) {
         fprintf(stderr, "mamori select: %s\n", err.msg);
         return MM_EXIT_USAGE;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    policy_load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
     int exit_code = MM_EXIT_OK;
     struct mm_session session = {0};

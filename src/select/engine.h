@@ -39,6 +39,7 @@ struct mm_select_stats {
     uint64_t flows_selected;  /* records emitted */
     uint64_t flows_evicted;   /* ended early because the flow table was full */
     uint64_t kernel_dropped;  /* live capture only */
+    int64_t elapsed_ns;       /* wall time of the run, set by mm_select_run_*() */
     size_t ncriteria;
     uint64_t *selected_per_criterion;
 };

@@ -3,9 +3,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct mm_flow_table {
     struct mm_flow *slots;
+    size_t bytes; /* of the slots mapping */
     size_t mask; /* capacity - 1; capacity is a power of two */
     size_t count, max_flows;
     size_t sweep_cursor;
@@ -61,11 +63,17 @@ struct mm_flow_table *mm_flow_table_new(size_t max_flows)
     struct mm_flow_table *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->slots = calloc(cap, sizeof *t->slots);
-    if (!t->slots) {
+    /* An anonymous mapping: zero pages arrive lazily, and the kernel may
+     * back it with 2 MiB pages. Each packet probes a random slot, so with 4
+     * KiB pages nearly every lookup would also miss the TLB. */
+    t->bytes = cap * sizeof *t->slots;
+    void *mem = mmap(NULL, t->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
         free(t);
         return NULL;
     }
+    madvise(mem, t->bytes, MADV_HUGEPAGE);
+    t->slots = mem;
     t->mask = cap - 1;
     t->max_flows = max_flows;
     return t;
@@ -75,8 +83,15 @@ void mm_flow_table_free(struct mm_flow_table *t)
 {
     if (!t)
         return;
-    free(t->slots);
+    munmap(t->slots, t->bytes);
     free(t);
+}
+
+void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash)
+{
+    const struct mm_flow *f = &t->slots[hash & t->mask];
+    __builtin_prefetch(f);
+    __builtin_prefetch((const char *)f + 64);
 }
 
 static inline bool same_endpoint(const uint8_t a[16], uint16_t ap, const uint8_t b[16], uint16_t bp)

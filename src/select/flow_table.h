@@ -44,6 +44,9 @@ uint64_t mm_flow_hash(const struct mm_packet_facts *p);
  * later fragments of a datagram, which have no ports) across workers. */
 uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p);
 
+/* Start loading the home slot of hash into the cache, so a batch of
+ * lookups overlaps its memory latency. */
+void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash);
 /* Find the flow of p (either direction); *reversed is set when p travels
  * responder -> initiator. NULL when absent. */
 struct mm_flow *mm_flow_table_find(struct mm_flow_table *t, uint64_t hash,

@@ -91,6 +91,7 @@ json_t *mm_select_stats_json(const struct mm_select_stats *s, const struct mm_po
     sel = NULL;
     set_u64(o, "flows_evicted", s->flows_evicted);
     set_u64(o, "kernel_dropped", s->kernel_dropped);
+    json_object_set_new(o, "selection_seconds", json_real((double)s->elapsed_ns / 1e9));
     set_u64(o, "criteria_memory_bytes", mm_prefix_map_memory(policy->criteria_map));
     set_u64(o, "domestic_memory_bytes", mm_prefix_map_memory(policy->domestic_map));
     return o;
