@@ -172,6 +172,13 @@ static int decode_sig(const char *text, size_t len, const char *sig_name, uint8_
         return mm_err_set(err, MM_EFORMAT,
                           "%s: not an Ed25519 signature (expected %d base64 characters)", sig_name,
                           MM_SIG_TEXT_LEN);
+    /* Only the canonical encoding: the last character's two spare bits must
+     * be zero, so one signature has exactly one text. */
+    char again[MM_SIG_TEXT_LEN + 1];
+    EVP_EncodeBlock((unsigned char *)again, buf, MM_SIG_BYTES);
+    if (memcmp(again, text, MM_SIG_TEXT_LEN) != 0)
+        return mm_err_set(err, MM_EFORMAT, "%s: not a canonical base64 Ed25519 signature",
+                          sig_name);
     memcpy(sig, buf, MM_SIG_BYTES);
     return 0;
 }

@@ -153,3 +153,35 @@ TEST(policy_time_out_of_range_is_refused)
                            NULL, &err) != 0);
     ASSERT_CONTAINS(err.msg, "criteria[0].not_after: not an RFC 3339 time");
 }
+
+#include "util/digest.h"
+
+/* file_sha256 (signed policies): every domestic file must be listed and match. */
+TEST(policy_file_sha256_pins_domestic_files)
+{
+    struct mm_err err;
+    /* well-formed, but not sha256("133.0.0.0/8\n") */
+    const char *wrong = "\"file_sha256\": {\"domestic.txt\": "
+                        "\"e5d2e1bf3dd9c9a0dca51d5e2ba7d1a50f9e5d1a3edc1d14e2e1d7f5c2c0a1b2\"}";
+    ASSERT_TRUE(try_policy("fh-bad", "133.0.0.0/8\n", "[]", wrong, &err) != 0);
+    ASSERT_CONTAINS(err.msg, "domestic_prefixes[0]");
+    ASSERT_CONTAINS(err.msg, "domestic.txt has SHA-256");
+    ASSERT_CONTAINS(err.msg, "file_sha256 expects");
+
+    char extra[256];
+    char hex[65];
+    mm_sha256_hex("133.0.0.0/8\n", 12, hex);
+    snprintf(extra, sizeof extra, "\"file_sha256\": {\"domestic.txt\": \"%s\"}", hex);
+    ASSERT_EQ(try_policy("fh-ok", "133.0.0.0/8\n", "[]", extra, &err), 0);
+
+    ASSERT_TRUE(try_policy("fh-missing", "133.0.0.0/8\n", "[]",
+                           "\"file_sha256\": {\"other.txt\": "
+                           "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+                           &err) != 0);
+    ASSERT_CONTAINS(err.msg, "'domestic.txt' has no entry in file_sha256");
+    ASSERT_TRUE(try_policy("fh-shape", "133.0.0.0/8\n", "[]",
+                           "\"file_sha256\": {\"domestic.txt\": \"ABC\"}", &err) != 0);
+    ASSERT_CONTAINS(err.msg, "file_sha256['domestic.txt']: expected 64 lowercase hex digits");
+    ASSERT_TRUE(try_policy("fh-type", "133.0.0.0/8\n", "[]", "\"file_sha256\": []", &err) != 0);
+    ASSERT_CONTAINS(err.msg, "file_sha256: expected an object");
+}
