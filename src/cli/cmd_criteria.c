@@ -14,7 +14,8 @@
 #include <string.h>
 
 const char MM_HELP_CRITERIA[] =
-    "usage: mamori criteria propose --store PATH --id ID (--match ADDR|PREFIX | --match-file FILE)\n"
+    "usage: mamori criteria propose --store PATH --id ID (--match ADDR|PREFIX | --match-file "
+    "FILE)\n"
     "                [--proto tcp|udp|sctp|icmp] [--ports 80,443] [--not-before TIME]\n"
     "                [--not-after TIME] --source-kind KIND --source-ref TEXT\n"
     "                --legal-basis TEXT [--token T]\n"
@@ -60,16 +61,23 @@ struct crit_args {
 
 static int parse_crit_args(int argc, char **argv, const char *command, struct crit_args *a)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},       {"token", required_argument, NULL, 't'},
-        {"id", required_argument, NULL, 'i'},          {"match", required_argument, NULL, 'm'},
-        {"match-file", required_argument, NULL, 'M'},  {"proto", required_argument, NULL, 'p'},
-        {"ports", required_argument, NULL, 'P'},       {"not-before", required_argument, NULL, 'b'},
-        {"not-after", required_argument, NULL, 'a'},   {"source-kind", required_argument, NULL, 'k'},
-        {"source-ref", required_argument, NULL, 'r'},  {"legal-basis", required_argument, NULL, 'l'},
-        {"reason", required_argument, NULL, 'R'},      {"format", required_argument, NULL, 'f'},
-        {"from", required_argument, NULL, 'F'},        {"to", required_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"store", required_argument, NULL, 's'},
+                                             {"token", required_argument, NULL, 't'},
+                                             {"id", required_argument, NULL, 'i'},
+                                             {"match", required_argument, NULL, 'm'},
+                                             {"match-file", required_argument, NULL, 'M'},
+                                             {"proto", required_argument, NULL, 'p'},
+                                             {"ports", required_argument, NULL, 'P'},
+                                             {"not-before", required_argument, NULL, 'b'},
+                                             {"not-after", required_argument, NULL, 'a'},
+                                             {"source-kind", required_argument, NULL, 'k'},
+                                             {"source-ref", required_argument, NULL, 'r'},
+                                             {"legal-basis", required_argument, NULL, 'l'},
+                                             {"reason", required_argument, NULL, 'R'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"from", required_argument, NULL, 'F'},
+                                             {"to", required_argument, NULL, 'T'},
+                                             {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->not_before = a->from = INT64_MIN;
     a->not_after = a->to = INT64_MAX;
@@ -78,18 +86,42 @@ static int parse_crit_args(int argc, char **argv, const char *command, struct cr
     optind = 2;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': a->store = optarg; break;
-        case 't': a->token = optarg; break;
-        case 'i': a->id = optarg; break;
-        case 'm': a->match = optarg; break;
-        case 'M': a->match_file = optarg; break;
-        case 'p': a->proto = optarg; break;
-        case 'P': a->ports = optarg; break;
-        case 'k': a->source_kind = optarg; break;
-        case 'r': a->source_ref = optarg; break;
-        case 'l': a->legal_basis = optarg; break;
-        case 'R': a->reason = optarg; break;
-        case 'f': a->format = optarg; break;
+        case 's':
+            a->store = optarg;
+            break;
+        case 't':
+            a->token = optarg;
+            break;
+        case 'i':
+            a->id = optarg;
+            break;
+        case 'm':
+            a->match = optarg;
+            break;
+        case 'M':
+            a->match_file = optarg;
+            break;
+        case 'p':
+            a->proto = optarg;
+            break;
+        case 'P':
+            a->ports = optarg;
+            break;
+        case 'k':
+            a->source_kind = optarg;
+            break;
+        case 'r':
+            a->source_ref = optarg;
+            break;
+        case 'l':
+            a->legal_basis = optarg;
+            break;
+        case 'R':
+            a->reason = optarg;
+            break;
+        case 'f':
+            a->format = optarg;
+            break;
         case 'b':
             if (mm_gov_parse_time(command, "--not-before", optarg, &a->not_before))
                 return MM_EXIT_USAGE;
@@ -106,7 +138,9 @@ static int parse_crit_args(int argc, char **argv, const char *command, struct cr
             if (mm_gov_parse_time(command, "--to", optarg, &a->to))
                 return MM_EXIT_USAGE;
             break;
-        default: fputs(MM_HELP_CRITERIA, stderr); return MM_EXIT_USAGE;
+        default:
+            fputs(MM_HELP_CRITERIA, stderr);
+            return MM_EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -124,8 +158,9 @@ static int propose(struct mm_session *s, const struct crit_args *a, int64_t now)
 {
     if (!a->id || !a->source_kind || !a->source_ref || !a->legal_basis ||
         !a->match == !a->match_file) {
-        fprintf(stderr, "%s: --id, exactly one of --match and --match-file, --source-kind, "
-                        "--source-ref and --legal-basis are required\n",
+        fprintf(stderr,
+                "%s: --id, exactly one of --match and --match-file, --source-kind, "
+                "--source-ref and --legal-basis are required\n",
                 s->command);
         return MM_EXIT_USAGE;
     }
@@ -143,9 +178,9 @@ static int propose(struct mm_session *s, const struct crit_args *a, int64_t now)
                                       .legal_basis = a->legal_basis};
     char *feed = NULL;
     /* The feed is read once; the bytes validated are the bytes kept. */
-    int rc = a->match_file ? mm_file_read_all(a->match_file, MM_FEED_MAX_BYTES, &feed, &p.feed_len,
-                                              &err)
-                           : 0;
+    int rc = a->match_file
+                 ? mm_file_read_all(a->match_file, MM_FEED_MAX_BYTES, &feed, &p.feed_len, &err)
+                 : 0;
     p.feed = feed;
     json_t *obj = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s}", "id", a->id, "match", a->match,
                             "match_file", a->match_file, "source_kind", a->source_kind,
@@ -180,7 +215,9 @@ static int decide(struct mm_session *s, const char *verb, const struct crit_args
     int code = mm_gov_finish(s, rc, &err, action, a->reason, json_pack("{s:s}", "id", a->id), 1);
     if (code == 0)
         printf("criterion %s %s\n", a->id,
-               d == MM_DECIDE_APPROVE ? "approved" : d == MM_DECIDE_REJECT ? "rejected" : "revoked");
+               d == MM_DECIDE_APPROVE  ? "approved"
+               : d == MM_DECIDE_REJECT ? "rejected"
+                                       : "revoked");
     return code;
 }
 
@@ -251,8 +288,8 @@ static int list(struct mm_session *s, const struct crit_args *a, int64_t now)
     mm_err_clear(&err);
     struct mm_gov_listing l;
     int rc = mm_gov_listing_open(
-        &l, a->format, "ID\tSTATUS\tMATCH\tPROTO/PORTS\tWINDOW\tSOURCE\tPROPOSED\tDECIDED\tREASON\n",
-        &err);
+        &l, a->format,
+        "ID\tSTATUS\tMATCH\tPROTO/PORTS\tWINDOW\tSOURCE\tPROPOSED\tDECIDED\tREASON\n", &err);
     if (rc == 0 && (rc = mm_store_begin(s->store, &err)) == 0)
         rc = mm_criteria_list(s->store, now, 0, list_one, &l, &err);
     return mm_gov_listing_close(s, &l, rc, &err, "criteria.list",
@@ -267,8 +304,8 @@ static int counts(struct mm_session *s, const struct crit_args *a)
     int rc = mm_store_begin(s->store, &err);
     if (rc == 0)
         rc = mm_store_ledger_counts(s->store, a->from, a->to, &n, &err);
-    json_t *range = json_pack("{s:o, s:o}", "from", mm_gov_time_json(a->from), "to",
-                              mm_gov_time_json(a->to));
+    json_t *range =
+        json_pack("{s:o, s:o}", "from", mm_gov_time_json(a->from), "to", mm_gov_time_json(a->to));
     int code = mm_gov_finish(s, rc, &err, "criteria.counts", NULL, json_deep_copy(range), 0);
     if (code == 0) {
         json_object_set_new(range, "requests", json_integer(n.requests));
@@ -337,11 +374,11 @@ static json_t *agreement_json(const struct mm_agreement *ag, int64_t now)
         json_array_append_new(contractors, json_string(ag->contractors[i]));
     for (size_t i = 0; i < ag->nscope; i++)
         json_array_append_new(scope, json_string(ag->scope[i]));
-    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "id", ag->id, "party", ag->party,
-                          "contractors", contractors, "scope", scope, "start",
-                          mm_gov_time_json(ag->starts_at_ns), "end",
-                          mm_gov_time_json(ag->ends_at_ns), "in_force",
-                          ag->starts_at_ns <= now && now < ag->ends_at_ns);
+    json_t *o =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b}", "id", ag->id, "party", ag->party,
+                  "contractors", contractors, "scope", scope, "start",
+                  mm_gov_time_json(ag->starts_at_ns), "end", mm_gov_time_json(ag->ends_at_ns),
+                  "in_force", ag->starts_at_ns <= now && now < ag->ends_at_ns);
     if (o && ag->created_by) { /* a stored agreement */
         json_object_set_new(o, "created_by", json_string(ag->created_by));
         json_object_set_new(o, "created_at", mm_gov_time_json(ag->created_at_ns));
@@ -406,11 +443,21 @@ int mm_cmd_agreement(int argc, char **argv)
     optind = 2;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': store = optarg; break;
-        case 't': token = optarg; break;
-        case 'i': ag.id = optarg; break;
-        case 'p': ag.party = optarg; break;
-        case 'f': format = optarg; break;
+        case 's':
+            store = optarg;
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'i':
+            ag.id = optarg;
+            break;
+        case 'p':
+            ag.party = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
         case 'c':
         case 'S': {
             size_t *n = c == 'c' ? &ag.ncontractors : &ag.nscope;
@@ -429,7 +476,9 @@ int mm_cmd_agreement(int argc, char **argv)
                 return MM_EXIT_USAGE;
             *(c == 'b' ? &have_start : &have_end) = true;
             break;
-        default: fputs(MM_HELP_AGREEMENT, stderr); return MM_EXIT_USAGE;
+        default:
+            fputs(MM_HELP_AGREEMENT, stderr);
+            return MM_EXIT_USAGE;
         }
     }
     if (optind != argc || (strcmp(format, "table") && strcmp(format, "json"))) {

@@ -163,8 +163,8 @@ static int add_criterion(void *ctx, const struct mm_criterion_info *c)
                               "approved with; the store may be damaged (run 'mamori check')",
                               c->id);
         snprintf(name, sizeof name, "feed-%s.txt", c->id);
-        int rc = write_into(is->a->out_dir, name, c->feed ? c->feed : "", c->feed_len, NULL,
-                            is->err);
+        int rc =
+            write_into(is->a->out_dir, name, c->feed ? c->feed : "", c->feed_len, NULL, is->err);
         if (rc)
             return rc;
         json_object_set_new(o, "match_file", json_string(name));
@@ -254,7 +254,8 @@ static int issue(struct mm_session *s, const struct issue_args *a, int64_t now, 
         json_decref(criteria);
         return mm_err_set(err, MM_ENOMEM, "out of memory");
     }
-    /* The contract's key order, so a person reading the file finds things where docs/policy.md says. */
+    /* The contract's key order, so a person reading the file finds things where docs/policy.md
+     * says. */
     json_object_set_new(root, "policy_id", json_string(a->policy_id));
     json_object_set_new(root, "policy_version", json_integer(version));
     json_object_set_new(root, "route", json_string(mm_route_name(a->route)));
@@ -331,20 +332,19 @@ static int parse_num(const char *opt, const char *text, long long min, long long
 
 static int parse_issue_args(int argc, char **argv, struct issue_args *a)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"token", required_argument, NULL, 't'},
-        {"policy-id", required_argument, NULL, 'p'},
-        {"route", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'o'},
-        {"signing-key", required_argument, NULL, 'k'},
-        {"pseudonymization-key", required_argument, NULL, 'K'},
-        {"domestic", required_argument, NULL, 'd'},
-        {"agreement", required_argument, NULL, 'a'},
-        {"retention-days", required_argument, NULL, 'R'},
-        {"idle", required_argument, NULL, 'I'},
-        {"active", required_argument, NULL, 'A'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"store", required_argument, NULL, 's'},
+                                             {"token", required_argument, NULL, 't'},
+                                             {"policy-id", required_argument, NULL, 'p'},
+                                             {"route", required_argument, NULL, 'r'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"signing-key", required_argument, NULL, 'k'},
+                                             {"pseudonymization-key", required_argument, NULL, 'K'},
+                                             {"domestic", required_argument, NULL, 'd'},
+                                             {"agreement", required_argument, NULL, 'a'},
+                                             {"retention-days", required_argument, NULL, 'R'},
+                                             {"idle", required_argument, NULL, 'I'},
+                                             {"active", required_argument, NULL, 'A'},
+                                             {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->retention_days = 730;
     a->idle_s = 60;
@@ -353,14 +353,30 @@ static int parse_issue_args(int argc, char **argv, struct issue_args *a)
     optind = 2;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': a->store = optarg; break;
-        case 't': a->token = optarg; break;
-        case 'p': a->policy_id = optarg; break;
-        case 'r': a->route_text = optarg; break;
-        case 'o': a->out_dir = optarg; break;
-        case 'k': a->signing_key = optarg; break;
-        case 'K': a->pseudo_key = optarg; break;
-        case 'a': a->agreement = optarg; break;
+        case 's':
+            a->store = optarg;
+            break;
+        case 't':
+            a->token = optarg;
+            break;
+        case 'p':
+            a->policy_id = optarg;
+            break;
+        case 'r':
+            a->route_text = optarg;
+            break;
+        case 'o':
+            a->out_dir = optarg;
+            break;
+        case 'k':
+            a->signing_key = optarg;
+            break;
+        case 'K':
+            a->pseudo_key = optarg;
+            break;
+        case 'a':
+            a->agreement = optarg;
+            break;
         case 'd':
             if (a->ndomestic == DOMESTIC_MAX) {
                 fprintf(stderr, "mamori policy issue: at most %d --domestic files\n", DOMESTIC_MAX);
@@ -381,19 +397,23 @@ static int parse_issue_args(int argc, char **argv, struct issue_args *a)
             if (parse_num("--active", optarg, 1, 7 * 86400, &a->active_s))
                 return MM_EXIT_USAGE;
             break;
-        default: fputs(MM_HELP_POLICY, stderr); return MM_EXIT_USAGE;
+        default:
+            fputs(MM_HELP_POLICY, stderr);
+            return MM_EXIT_USAGE;
         }
     }
     if (optind != argc || !a->policy_id || !a->route_text || !a->out_dir || !a->signing_key ||
         !a->pseudo_key || !*a->pseudo_key || a->ndomestic == 0) {
-        fprintf(stderr, "mamori policy issue: --policy-id, --route, --out, --signing-key, "
-                        "--pseudonymization-key and --domestic are required\n\n%s",
+        fprintf(stderr,
+                "mamori policy issue: --policy-id, --route, --out, --signing-key, "
+                "--pseudonymization-key and --domestic are required\n\n%s",
                 MM_HELP_POLICY);
         return MM_EXIT_USAGE;
     }
     if (!mm_governance_id_valid(a->policy_id, MM_POLICY_ID_MAX)) {
-        fprintf(stderr, "mamori policy issue: --policy-id: must be 1-%d characters of A-Z a-z 0-9 "
-                        ". _ : -\n",
+        fprintf(stderr,
+                "mamori policy issue: --policy-id: must be 1-%d characters of A-Z a-z 0-9 "
+                ". _ : -\n",
                 MM_POLICY_ID_MAX);
         return MM_EXIT_USAGE;
     }

@@ -50,7 +50,8 @@ int mm_gov_finish(struct mm_session *s, int rc, struct mm_err *err, const char *
     mm_session_error(s->command, err);
     int code = mm_gov_exit_code(rc);
     if (object)
-        json_object_set_new(object, "refused", json_string(err->msg[0] ? err->msg : mm_strerror(rc)));
+        json_object_set_new(object, "refused",
+                            json_string(err->msg[0] ? err->msg : mm_strerror(rc)));
     char *text = object ? json_dumps(object, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(object);
     /* The refusal is evidence too; it commits on its own. */

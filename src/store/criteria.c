@@ -73,16 +73,20 @@ static int normalize_ports(const char *text, char out[MM_PORTS_TEXT_MAX], struct
         errno = 0;
         unsigned long v = strtoul(p, &end, 10);
         if (end == p || errno || v > 65535 || *p == '-' || *p == '+' || *p == ' ')
-            return mm_err_set(err, MM_EFORMAT, "ports: '%.40s' is not a list of ports 0-65535 like "
-                                               "80,443", text);
+            return mm_err_set(err, MM_EFORMAT,
+                              "ports: '%.40s' is not a list of ports 0-65535 like "
+                              "80,443",
+                              text);
         if (n == MM_PORTS_MAX)
             return mm_err_set(err, MM_EFORMAT, "ports: more than %d ports", MM_PORTS_MAX);
         ports[n++] = (unsigned)v;
         if (*end == '\0')
             break;
         if (*end != ',')
-            return mm_err_set(err, MM_EFORMAT, "ports: '%.40s' is not a list of ports 0-65535 like "
-                                               "80,443", text);
+            return mm_err_set(err, MM_EFORMAT,
+                              "ports: '%.40s' is not a list of ports 0-65535 like "
+                              "80,443",
+                              text);
         p = end + 1;
     }
     qsort(ports, n, sizeof ports[0], cmp_port);

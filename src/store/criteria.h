@@ -1,5 +1,6 @@
 /* criteria.h - the committee's control over selection: the criteria lifecycle, the approval ledger,
- * the party agreement register and issued policies. Backend-agnostic; SQLite in criteria_sqlite.c. */
+ * the party agreement register and issued policies. Backend-agnostic; SQLite in criteria_sqlite.c.
+ */
 #ifndef MM_CRITERIA_H
 #define MM_CRITERIA_H
 
@@ -35,7 +36,7 @@ enum mm_criterion_status {
 #define MM_CRIT_STATUS_ENUM_(name, str) MM_CRIT_##name,
     MM_CRITERION_STATUS_MAP(MM_CRIT_STATUS_ENUM_)
 #undef MM_CRIT_STATUS_ENUM_
-    MM_CRIT_STATUS_COUNT
+        MM_CRIT_STATUS_COUNT
 };
 const char *mm_criterion_status_name(enum mm_criterion_status st);
 
@@ -47,9 +48,9 @@ bool mm_source_kind_valid(const char *kind);
 #define MM_CRITERION_TEXT_MAX 4096 /* source_ref, legal_basis, reasons */
 
 struct mm_criterion_proposal {
-    const char *id;          /* the policy criterion id charset, 1-64 characters */
-    const char *match;       /* an address or prefix; NULL for a feed */
-    const char *feed;        /* a feed's bytes (plain address list); NULL for match */
+    const char *id;    /* the policy criterion id charset, 1-64 characters */
+    const char *match; /* an address or prefix; NULL for a feed */
+    const char *feed;  /* a feed's bytes (plain address list); NULL for match */
     size_t feed_len;
     const char *feed_name;   /* names the feed in messages */
     const char *proto;       /* tcp, udp, sctp, icmp or NULL (any) */
@@ -65,8 +66,8 @@ struct mm_criterion_proposal {
  * refused now; a feed must hold at least one address) and add it as
  * 'proposed' with a 'criterion_request' ledger row. MM_EFORMAT names the
  * bad field; MM_ECONFLICT when the id exists. */
-int mm_criteria_propose(struct mm_store *s, const struct mm_criterion_proposal *p, const char *actor,
-                        int64_t now_ns, struct mm_err *err);
+int mm_criteria_propose(struct mm_store *s, const struct mm_criterion_proposal *p,
+                        const char *actor, int64_t now_ns, struct mm_err *err);
 
 enum mm_criterion_decision { MM_DECIDE_APPROVE, MM_DECIDE_REJECT, MM_DECIDE_REVOKE };
 
@@ -88,8 +89,8 @@ struct mm_criterion_info {
     size_t feed_len;
     const char *feed_sha256; /* NULL for match */
     int64_t feed_entries;
-    const char *proto; /* NULL: any */
-    const char *ports; /* "80,443" (sorted, unique) or NULL: any */
+    const char *proto;                   /* NULL: any */
+    const char *ports;                   /* "80,443" (sorted, unique) or NULL: any */
     int64_t not_before_ns, not_after_ns; /* INT64_MIN / INT64_MAX: unbounded */
     const char *source_kind, *source_ref, *legal_basis;
     const char *proposed_by;
@@ -164,7 +165,8 @@ struct mm_policy_issue {
 };
 /* Record an issue and its 'policy_issue' ledger row. MM_ECONFLICT when the
  * version was taken meanwhile. */
-int mm_policy_record_issue(struct mm_store *s, const struct mm_policy_issue *pi, struct mm_err *err);
+int mm_policy_record_issue(struct mm_store *s, const struct mm_policy_issue *pi,
+                           struct mm_err *err);
 
 /* ---- for backends: validation shared by every store implementation ---- */
 

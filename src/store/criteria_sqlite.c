@@ -1,4 +1,5 @@
-/* criteria_sqlite.c - the committee's registers on SQLite: criteria, ledger, agreements, policies. */
+/* criteria_sqlite.c - the committee's registers on SQLite: criteria, ledger, agreements, policies.
+ */
 #include "store/criteria.h"
 #include "store/sqlite_internal.h"
 
@@ -106,8 +107,8 @@ static int propose(struct mm_store *s, const struct mm_criterion_proposal *p,
     return rc;
 }
 
-int mm_criteria_propose(struct mm_store *s, const struct mm_criterion_proposal *p, const char *actor,
-                        int64_t now_ns, struct mm_err *err)
+int mm_criteria_propose(struct mm_store *s, const struct mm_criterion_proposal *p,
+                        const char *actor, int64_t now_ns, struct mm_err *err)
 {
     struct mm_criterion_checked *chk = malloc(sizeof *chk);
     if (!chk)
@@ -166,8 +167,8 @@ static int decide(struct mm_store *s, const char *id, enum mm_criterion_decision
         snprintf(legal_basis, sizeof legal_basis, "%s", column_text(st, 2));
         if (cur != rules[d].from)
             rc = mm_err_set(err, MM_ECONFLICT, "criterion '%s' is %s; only a %s one can be %s", id,
-                            mm_criterion_status_name(cur),
-                            mm_criterion_status_name(rules[d].from), rules[d].status);
+                            mm_criterion_status_name(cur), mm_criterion_status_name(rules[d].from),
+                            rules[d].status);
         else if (d == MM_DECIDE_APPROVE && not_after <= now)
             rc = mm_err_set(err, MM_ECONFLICT,
                             "criterion '%s' ends before now (not_after has passed); propose it "
@@ -412,8 +413,8 @@ int mm_policy_next_version(struct mm_store *s, const char *policy_id, uint32_t *
                            struct mm_err *err)
 {
     sqlite3_stmt *st;
-    int rc = mm_sql_prepare(s, "SELECT coalesce(max(version), 0) FROM policies WHERE id = ?", &st,
-                            err);
+    int rc =
+        mm_sql_prepare(s, "SELECT coalesce(max(version), 0) FROM policies WHERE id = ?", &st, err);
     if (rc)
         return rc;
     mm_sql_bind_text(st, 1, policy_id);
@@ -457,8 +458,8 @@ static int record_issue(struct mm_store *s, const struct mm_policy_issue *pi, st
         return rc;
     char subject[MM_POLICY_ID_MAX + 16], basis[MM_CRITERION_ID_MAX + 32];
     snprintf(subject, sizeof subject, "%s v%" PRIu32, pi->policy_id, pi->version);
-    snprintf(basis, sizeof basis, "%s%s%s", mm_route_name(pi->route),
-             pi->agreement_id ? " " : "", pi->agreement_id ? pi->agreement_id : "");
+    snprintf(basis, sizeof basis, "%s%s%s", mm_route_name(pi->route), pi->agreement_id ? " " : "",
+             pi->agreement_id ? pi->agreement_id : "");
     return ledger_add(s, pi->issued_at_ns, "policy_issue", subject, pi->issued_by, basis, NULL,
                       err);
 }

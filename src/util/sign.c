@@ -153,7 +153,10 @@ int mm_sign_buffer(const char *key_path, const void *msg, size_t len,
     return rc;
 }
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* Decode exactly one base64 signature; anything else is malformed. */
 static int decode_sig(const char *text, size_t len, const char *sig_name, uint8_t sig[MM_SIG_BYTES],

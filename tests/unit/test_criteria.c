@@ -75,7 +75,8 @@ TEST(criteria_state_machine)
     ASSERT_EQ(mm_criteria_decide(s, "C-1", MM_DECIDE_APPROVE, "com", "again", T0, &err),
               MM_ECONFLICT);
     mm_err_clear(&err);
-    ASSERT_EQ(mm_criteria_decide(s, "C-1", MM_DECIDE_REJECT, "com", "late", T0, &err), MM_ECONFLICT);
+    ASSERT_EQ(mm_criteria_decide(s, "C-1", MM_DECIDE_REJECT, "com", "late", T0, &err),
+              MM_ECONFLICT);
     mm_err_clear(&err);
     ASSERT_EQ(mm_criteria_decide(s, "C-2", MM_DECIDE_REJECT, "com", "broad", T0 + NS, &err), 0);
     ASSERT_EQ(mm_criteria_decide(s, "C-2", MM_DECIDE_APPROVE, "com", "no", T0, &err), MM_ECONFLICT);
@@ -237,8 +238,12 @@ TEST(agreements_register_and_in_force)
     uint32_t v = 0;
     ASSERT_EQ(mm_policy_next_version(s, "p", &v, &err), 0);
     ASSERT_EQ(v, 1);
-    struct mm_policy_issue pi = {.policy_id = "p", .version = 1, .route = MM_ROUTE_INBOUND,
-                                 .issued_at_ns = T0, .issued_by = "com", .sha256 = "00"};
+    struct mm_policy_issue pi = {.policy_id = "p",
+                                 .version = 1,
+                                 .route = MM_ROUTE_INBOUND,
+                                 .issued_at_ns = T0,
+                                 .issued_by = "com",
+                                 .sha256 = "00"};
     ASSERT_EQ(mm_policy_record_issue(s, &pi, &err), 0);
     ASSERT_EQ(mm_policy_record_issue(s, &pi, &err), MM_ECONFLICT);
     ASSERT_EQ(mm_policy_next_version(s, "p", &v, &err), 0);

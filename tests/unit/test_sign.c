@@ -1,4 +1,5 @@
-/* test_sign.c - Ed25519 keys and detached signatures: round trip, tampering, wrong key, key files. */
+/* test_sign.c - Ed25519 keys and detached signatures: round trip, tampering, wrong key, key files.
+ */
 #include "harness.h"
 
 #include "util/sign.h"
