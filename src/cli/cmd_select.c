@@ -241,12 +241,6 @@ int mm_cmd_select(int argc, char **argv)
         fprintf(stderr, "mamori select: give capture files or --interface, not both or neither\n");
         return MM_EXIT_USAGE;
     }
-    if (iface && workers > 1) {
-        fprintf(stderr, "mamori select: live capture runs a single worker; run one sensor per "
-                        "link or queue to use more cores\n");
-        return MM_EXIT_USAGE;
-    }
-
     struct mm_err err;
     mm_err_clear(&err);
     struct mm_policy *policy = NULL;

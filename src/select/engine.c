@@ -423,25 +423,25 @@ static void worker_finish(struct worker *w)
     flush_batch(w);
 }
 
-/* Decode a captured frame; count it (worker 0 sees every packet, so it
- * alone counts packets and malformed ones). Returns true when p holds an IP
- * packet of this worker's shard. */
-static bool admit(struct worker *w, unsigned nworkers, const struct mm_packet *pkt,
-                  struct mm_packet_facts *p)
+/* Decode a captured frame and count it into count (NULL: someone else
+ * counts: every file worker sees every packet, worker 0 counts them).
+ * Returns true when p holds an IP packet of shard `shard` of nshards. */
+static bool admit(struct mm_select_stats *count, unsigned shard, unsigned nshards,
+                  const struct mm_packet *pkt, struct mm_packet_facts *p)
 {
     enum mm_decode_reason why = mm_decode(pkt->linktype, pkt->data, pkt->caplen, p);
-    if (w->id == 0) {
-        w->stats.packets++;
-        w->stats.bytes_captured += pkt->caplen;
-        w->stats.bytes_wire += pkt->wirelen;
+    if (count) {
+        count->packets++;
+        count->bytes_captured += pkt->caplen;
+        count->bytes_wire += pkt->wirelen;
         if (why == MM_DECODE_NOT_IP)
-            w->stats.not_ip++;
+            count->not_ip++;
         else if (why != MM_DECODE_OK)
-            w->stats.malformed[why]++;
+            count->malformed[why]++;
     }
     if (why != MM_DECODE_OK)
         return false;
-    return nworkers == 1 || (mm_flow_shard_hash(p) >> 32) % nworkers == w->id;
+    return nshards == 1 || (mm_flow_shard_hash(p) >> 32) % nshards == shard;
 }
 
 /* Later fragments get their ports from the datagram's first fragment
@@ -473,7 +473,8 @@ static void *file_worker_main(void *arg)
              * the lookups: the cache misses overlap instead of queueing. */
             unsigned n = 0;
             while (n < PACKET_BATCH && (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
-                if (admit(w, nworkers, &pkt, &facts[n]) && packet_ready(w, pkt.ts_ns, &facts[n], &hash[n])) {
+                if (admit(w->id == 0 ? &w->stats : NULL, w->id, nworkers, &pkt, &facts[n]) &&
+                    packet_ready(w, pkt.ts_ns, &facts[n], &hash[n])) {
                     ts[n] = pkt.ts_ns;
                     mm_flow_table_prefetch(w->flows, hash[n]);
                     n++;
@@ -594,57 +595,199 @@ out:
     return rc;
 }
 
+/* ---- live capture: one reader, N workers joined by single-producer rings ---- */
+
+#define RING_SLOTS 32768 /* per worker; a power of two */
+#define LIVE_FLUSH_NS (1 * MM_NS_PER_SEC)
+
+enum ring_kind { RING_PACKET, RING_TICK, RING_END };
+
+/* Only decoded header facts cross threads: the payload never leaves the
+ * capture buffer. */
+struct ring_item {
+    int64_t ts_ns;
+    uint8_t kind;
+    struct mm_packet_facts facts;
+};
+
+struct ring {
+    _Alignas(64) atomic_size_t head; /* written by the reader */
+    _Alignas(64) atomic_size_t tail; /* written by the worker */
+    struct ring_item *items;
+};
+
+struct live_worker {
+    struct worker *w;
+    struct ring ring;
+};
+
+static void ring_push(struct ring *r, const struct ring_item *it, volatile sig_atomic_t *stop)
+{
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    /* Full: wait for the worker (the kernel buffers meanwhile, and counts
+     * what it must drop). */
+    while (head - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING_SLOTS) {
+        if (*stop && it->kind != RING_END)
+            return;
+        struct timespec pause = {0, 20000};
+        nanosleep(&pause, NULL);
+    }
+    r->items[head & (RING_SLOTS - 1)] = *it;
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+/* A live worker's step on its own wall-clock tick: expire idle flows and
+ * hand finished records on. */
+static void live_tick(struct worker *w, int64_t now)
+{
+    if (now >= w->next_sweep_ns) {
+        sweep(w, now, w->sweep_slots);
+        w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
+    }
+    flush_batch(w);
+}
+
+static void *live_worker_main(void *arg)
+{
+    struct live_worker *lw = arg;
+    struct worker *w = lw->w;
+    struct ring *r = &lw->ring;
+    for (;;) {
+        size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (tail == atomic_load_explicit(&r->head, memory_order_acquire)) {
+            struct timespec pause = {0, 50000};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        struct ring_item *it = &r->items[tail & (RING_SLOTS - 1)];
+        bool end = it->kind == RING_END;
+        if (it->kind == RING_PACKET) {
+            uint64_t h;
+            if (packet_ready(w, it->ts_ns, &it->facts, &h))
+                worker_packet(w, it->ts_ns, &it->facts, h);
+        } else if (it->kind == RING_TICK) {
+            live_tick(w, it->ts_ns);
+        }
+        atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+        if (end)
+            break;
+    }
+    worker_finish(w);
+    return NULL;
+}
+
 int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
                        struct mm_select_stats *stats, struct mm_err *err)
 {
     int64_t started_ns = monotonic_ns();
+    unsigned n = opt->workers ? opt->workers : 1;
+    if (n > 256)
+        return mm_err_set(err, MM_EINVAL, "at most 256 workers");
     struct engine e;
     int rc = engine_init(&e, opt, err);
     if (rc)
         return rc;
-    struct worker *w = calloc(1, sizeof *w);
+    struct worker *ws = calloc(n, sizeof *ws);
+    struct live_worker *lws = calloc(n, sizeof *lws);
+    pthread_t *tids = calloc(n, sizeof *tids);
     struct mm_capture *cap = NULL;
-    if (!w) {
+    unsigned inited = 0, started = 0;
+    struct mm_select_stats reader_stats;
+    bool reader_stats_ok = mm_select_stats_init(&reader_stats, opt->policy->ncriteria) == 0;
+    if (!ws || !lws || !tids || !reader_stats_ok) {
         rc = mm_err_set(err, MM_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = worker_init(w, &e, 0, opt->max_flows))) {
-        mm_err_set(err, rc, "%s", w->err.msg);
-        goto out;
+    size_t per_worker = opt->max_flows / n ? opt->max_flows / n : 1;
+    for (; inited < n; inited++) {
+        rc = worker_init(&ws[inited], &e, inited, per_worker);
+        lws[inited].w = &ws[inited];
+        if (!rc && n > 1 && !(lws[inited].ring.items = calloc(RING_SLOTS, sizeof(struct ring_item))))
+            rc = mm_err_set(&ws[inited].err, MM_ENOMEM, "out of memory for a worker ring");
+        if (rc) {
+            mm_err_set(err, rc, "%s", ws[inited].err.msg);
+            inited++;
+            goto out;
+        }
     }
     if ((rc = mm_capture_open_live(&cap, iface, 100, err)))
         goto out;
-    struct mm_packet pkt;
-    struct mm_packet_facts p;
-    while (!*opt->stop && !atomic_load(&e.abort)) {
-        int st = mm_capture_next(cap, &pkt, &w->err);
-        if (st == MM_CAPTURE_PACKET) {
-            uint64_t h;
-            if (admit(w, 1, &pkt, &p) && packet_ready(w, pkt.ts_ns, &p, &h))
-                worker_packet(w, pkt.ts_ns, &p, h);
-        } else if (st == MM_CAPTURE_IDLE) {
-            /* Quiet link: expire by the wall clock, a whole sweep step. */
-            int64_t now = mm_time_now_ns();
-            if (now >= w->next_sweep_ns) {
-                sweep(w, now, w->sweep_slots);
-                w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
-            }
-            flush_batch(w);
-        } else {
-            if (st < 0)
-                w->rc = st;
+    for (; n > 1 && started < n; started++)
+        if (pthread_create(&tids[started], NULL, live_worker_main, &lws[started]) != 0) {
+            rc = mm_err_set(err, MM_ENOMEM, "cannot start worker thread %u", started);
             break;
         }
+    /* The reader: worker 0's own packets when alone; otherwise it decodes,
+     * counts (as worker 0 does for files) and hands each packet's facts to
+     * the worker owning its shard. */
+    struct worker *reader = &ws[0]; /* its flows, when it works alone */
+    struct mm_packet pkt;
+    struct ring_item item;
+    struct mm_err cap_err;
+    mm_err_clear(&cap_err);
+    int64_t next_tick = mm_time_now_ns() + LIVE_FLUSH_NS;
+    while (!rc && !*opt->stop && !atomic_load(&e.abort)) {
+        int st = mm_capture_next(cap, &pkt, &cap_err);
+        int64_t now = mm_time_now_ns();
+        if (st == MM_CAPTURE_PACKET) {
+            if (!admit(&reader_stats, 0, 1, &pkt, &item.facts))
+                goto tick;
+            if (n == 1) {
+                uint64_t h;
+                if (packet_ready(reader, pkt.ts_ns, &item.facts, &h))
+                    worker_packet(reader, pkt.ts_ns, &item.facts, h);
+            } else {
+                item.kind = RING_PACKET;
+                item.ts_ns = pkt.ts_ns;
+                ring_push(&lws[(mm_flow_shard_hash(&item.facts) >> 32) % n].ring, &item, opt->stop);
+            }
+        } else if (st != MM_CAPTURE_IDLE) {
+            if (st < 0) {
+                rc = st;
+                mm_err_set(err, st, "%s", cap_err.msg);
+            }
+            break;
+        }
+    tick:
+        /* Records must not wait for a busy link to fill a batch, and a
+         * quiet link must still expire its flows: a wall-clock tick. */
+        if (now >= next_tick || st == MM_CAPTURE_IDLE) {
+            next_tick = now + LIVE_FLUSH_NS;
+            if (n == 1) {
+                live_tick(reader, now);
+            } else {
+                struct ring_item t = {.ts_ns = now, .kind = RING_TICK};
+                for (unsigned i = 0; i < started; i++)
+                    ring_push(&lws[i].ring, &t, opt->stop);
+            }
+        }
     }
-    w->stats.kernel_dropped = mm_capture_dropped(cap);
-    worker_finish(w);
-    rc = collect(&e, w, 1, stats, err);
+    reader_stats.kernel_dropped = mm_capture_dropped(cap);
+    if (n == 1) {
+        worker_finish(&ws[0]);
+    } else {
+        struct ring_item end = {.kind = RING_END};
+        for (unsigned i = 0; i < started; i++)
+            ring_push(&lws[i].ring, &end, opt->stop);
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(tids[i], NULL);
+    }
+    mm_select_stats_add(stats, &reader_stats);
+    int crc = collect(&e, ws, n, stats, err);
+    if (!rc)
+        rc = crc;
     stats->elapsed_ns = monotonic_ns() - started_ns;
 out:
+    if (reader_stats_ok)
+        mm_select_stats_fini(&reader_stats);
     mm_capture_close(cap);
-    if (w)
-        worker_fini(w);
-    free(w);
+    for (unsigned i = 0; i < inited; i++) {
+        free(lws[i].ring.items);
+        worker_fini(&ws[i]);
+    }
+    free(ws);
+    free(lws);
+    free(tids);
     engine_fini(&e);
     return rc;
 }
