@@ -22,6 +22,7 @@ enum mm_role {
 };
 
 #define R_(name) (1u << MM_ROLE_##name)
+#define R_ALL_ ((1u << MM_ROLE_COUNT) - 1u)
 /* Every protected action and the roles allowed to take it. This table is
  * the whole authorization policy: nothing else grants access.
  *   action name          roles                                    */
@@ -45,7 +46,8 @@ enum mm_role {
     X(AGREEMENT_READ, "agreement.read", R_(COMMITTEE) | R_(ANALYST))                               \
     X(AUDIT_READ, "audit.read", R_(COMMITTEE) | R_(ADMIN))                                         \
     X(STORE_CHECK, "store.check", R_(ADMIN) | R_(COMMITTEE))                                       \
-    X(REPORT_TRANSPARENCY, "report.transparency", R_(COMMITTEE) | R_(ANALYST) | R_(ADMIN))
+    X(REPORT_TRANSPARENCY, "report.transparency", R_(COMMITTEE) | R_(ANALYST) | R_(ADMIN))        \
+    X(ME_READ, "me.read", R_ALL_)
 
 enum mm_action {
 #define MM_ACTION_ENUM_(name, str, roles) MM_ACT_##name,
