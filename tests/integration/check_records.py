@@ -18,23 +18,41 @@ def fail(msg):
     print("check_records: " + msg, file=sys.stderr)
     sys.exit(1)
 
+class Indicators:
+    """Every address/prefix of the policy's criteria, indexed by prefix length for fast membership."""
+
+    def __init__(self):
+        self.by_len = {4: {}, 6: {}}
+
+    def add(self, net):
+        bits = 32 if net.version == 4 else 128
+        self.by_len[net.version].setdefault(net.prefixlen, set()).add(
+            int(net.network_address) >> (bits - net.prefixlen) if net.prefixlen else 0)
+
+    def __contains__(self, addr):
+        a = ipaddress.ip_address(addr)
+        bits = 32 if a.version == 4 else 128
+        v = int(a)
+        return any((v >> (bits - plen) if plen else 0) in nets
+                   for plen, nets in self.by_len[a.version].items())
+
+
 def load_criteria(policy_path):
     pol = json.load(open(policy_path))
     base = os.path.dirname(policy_path)
-    nets = []
+    nets = Indicators()
     for c in pol["criteria"]:
         if "match" in c:
-            nets.append(ipaddress.ip_network(c["match"]))
+            nets.add(ipaddress.ip_network(c["match"]))
         else:
             for line in open(os.path.join(base, c["match_file"])):
                 tok = line.split("#")[0].split(";")[0].split()
                 if tok:
-                    nets.append(ipaddress.ip_network(tok[0]))
+                    nets.add(ipaddress.ip_network(tok[0]))
     return pol, nets
 
 def is_indicator(addr, nets):
-    a = ipaddress.ip_address(addr)
-    return any(a.version == n.version and a in n for n in nets)
+    return addr in nets
 
 def pcap_addresses(path):
     """Addresses of IPv4/IPv6 packets in a classic Ethernet pcap (with 802.1Q/802.1ad tags)."""
