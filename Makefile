@@ -4,9 +4,9 @@
 # Debian packages the build, the tests and the bench need. Installed when
 # missing (as root); a non-root user is told what to install instead.
 BUILD_PKGS := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev \
-              libpcap-dev libjansson-dev libssl-dev libsqlite3-dev
-TEST_PKGS  := iproute2 iputils-ping tcpdump python3 wireshark-common
-BENCH_PKGS := nfdump argus-server softflowd tshark time
+              libpcap-dev libjansson-dev libssl-dev libsqlite3-dev libmicrohttpd-dev
+TEST_PKGS  := iproute2 iputils-ping tcpdump python3 wireshark-common curl openssl
+BENCH_PKGS := nfdump argus-server softflowd tshark time wrk
 
 all: deps
 	cmake --preset release >/dev/null

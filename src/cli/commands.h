@@ -34,5 +34,8 @@ int mm_cmd_agreement(int argc, char **argv);
 int mm_cmd_keygen(int argc, char **argv);
 int mm_cmd_policy(int argc, char **argv);
 extern const char MM_HELP_CRITERIA[], MM_HELP_AGREEMENT[], MM_HELP_KEYGEN[], MM_HELP_POLICY[];
+/* The HTTP API and the portal (docs/api.md). */
+int mm_cmd_serve(int argc, char **argv);
+extern const char MM_HELP_SERVE[];
 
 #endif

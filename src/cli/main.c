@@ -26,6 +26,7 @@ static const struct mm_command commands[] = {
     {"keygen", mm_cmd_keygen, "make the committee's Ed25519 signing key pair", MM_HELP_KEYGEN},
     {"policy", mm_cmd_policy, "issue a signed selection policy from the approved criteria",
      MM_HELP_POLICY},
+    {"serve", mm_cmd_serve, "serve the JSON API and the web portal (HTTP/1.1, TLS 1.3)", MM_HELP_SERVE},
     {"help", NULL, "show help for mamori or one command", "usage: mamori help [COMMAND]\n"},
 };
 
