@@ -15,6 +15,9 @@ failures=()
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() { failed=$((failed + 1)); failures+=("$1"); echo "not ok - $1"; }
 
+STARTED=$SECONDS
+elapsed() { echo "# [$((SECONDS - STARTED)) s] $*"; }
+
 # Count the "ok N - name" / "not ok N - name" lines a test program prints.
 tally() {
   local label=$1 file=$2
@@ -43,6 +46,7 @@ build() {
 build release; have_release=$?
 build debug; have_asan=$?
 build fuzz; have_fuzz=$?
+elapsed "builds done"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
@@ -63,8 +67,10 @@ if [ $have_asan -eq 0 ] && [ $have_release -eq 0 ]; then
   export MAMORI="$ROOT/build-asan/mamori" MAMORI_RELEASE="$ROOT/build/mamori" GEN="$ROOT/build/gen_capture"
   for t in tests/integration/test_*.sh; do
     name=$(basename "$t" .sh)
+    t0=$SECONDS
     bash "$t" >"$LOG/$name.log" 2>&1
     rc=$?
+    elapsed "$name took $((SECONDS - t0)) s"
     tally "$name" "$LOG/$name.log"
     if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$LOG/$name.log"; then
       not_ok "$name exited $rc without a failing test; see $LOG/$name.log"
@@ -95,6 +101,7 @@ for src in fuzz/fuzz_*.c; do
   fi
 done
 
+elapsed "all done"
 if [ ${#failures[@]} -gt 0 ]; then
   echo
   echo "failures:"
