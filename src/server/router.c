@@ -1,5 +1,5 @@
 /* router.c - the API's route tables, path matching, the server's own endpoints (health, me, audit
- * head) and the response helpers of api.h. */
+ * head and verify) and the response helpers of api.h. */
 #include "server/internal.h"
 
 #include <errno.h>
@@ -213,9 +213,44 @@ static void api_audit_head(const struct mm_api_request *req, struct mm_api_respo
     res->json = json_pack("{s:s, s:I}", "head", head, "entries", (json_int_t)entries);
 }
 
+/* Body (optional): {"expect_head": "<64 hex>"}, a head anchored outside the system earlier. */
+static void api_audit_verify(const struct mm_api_request *req, struct mm_api_response *res)
+{
+    const char *expect = NULL;
+    if (req->json) {
+        if (!json_is_object(req->json)) {
+            mm_api_error(res, 400, "", "the body must be a JSON object");
+            return;
+        }
+        json_t *h = json_object_get(req->json, "expect_head");
+        if (h) {
+            expect = json_string_value(h);
+            bool ok = expect && strlen(expect) == 64;
+            for (size_t i = 0; ok && i < 64; i++)
+                ok = (expect[i] >= '0' && expect[i] <= '9') || (expect[i] >= 'a' && expect[i] <= 'f');
+            if (!ok) {
+                mm_api_error(res, 400, "/expect_head", "expect_head: not a SHA-256 in lower-case hex");
+                return;
+            }
+        }
+    }
+    int64_t bad_seq = 0, entries = 0;
+    struct mm_err err;
+    mm_err_clear(&err);
+    int rc = mm_store_audit_verify(req->store, expect, &bad_seq, &entries, &err);
+    if (rc == 0)
+        res->json = json_pack("{s:b, s:I}", "intact", 1, "entries", (json_int_t)entries);
+    else if (rc == MM_EVERIFY)
+        res->json = json_pack("{s:b, s:I, s:I, s:s}", "intact", 0, "entries", (json_int_t)entries, "bad_seq",
+                              (json_int_t)bad_seq, "message", err.msg);
+    else
+        mm_api_error_from(res, &err, NULL);
+}
+
 const struct mm_api_route mm_api_routes_server[] = {
     {"GET", "/api/v1/health", MM_ACT_ME_READ, api_health, MM_API_PUBLIC},
     {"GET", "/api/v1/me", MM_ACT_ME_READ, api_me, 0},
     {"GET", "/api/v1/audit/head", MM_ACT_AUDIT_READ, api_audit_head, 0},
+    {"POST", "/api/v1/audit/verify", MM_ACT_AUDIT_READ, api_audit_verify, 0},
     {0},
 };
