@@ -47,6 +47,20 @@ enum mm_role {
     X(AUDIT_READ, "audit.read", R_(COMMITTEE) | R_(ADMIN))                                         \
     X(STORE_CHECK, "store.check", R_(ADMIN) | R_(COMMITTEE))                                       \
     X(REPORT_TRANSPARENCY, "report.transparency", R_(COMMITTEE) | R_(ANALYST) | R_(ADMIN))        \
+    /* organizations, the asset registry and incident reports: what each role  */                \
+    /* sees of the objects is narrowed further by organization (store/orgs.h). */                \
+    X(ORG_ADD, "org.add", R_(ADMIN))                                                               \
+    X(ORG_LIST, "org.list",                                                                        \
+      R_(ADMIN) | R_(ANALYST) | R_(COMMITTEE) | R_(OPERATOR) | R_(SUPPLIER) | R_(MINISTRY))         \
+    X(ASSET_WRITE, "asset.write", R_(OPERATOR) | R_(SUPPLIER))                                     \
+    X(ASSET_READ, "asset.read",                                                                    \
+      R_(ANALYST) | R_(COMMITTEE) | R_(OPERATOR) | R_(SUPPLIER) | R_(MINISTRY))                    \
+    X(ASSET_FORWARD, "asset.forward", R_(MINISTRY))                                                \
+    X(INCIDENT_FILE, "incident.file", R_(OPERATOR) | R_(SUPPLIER))                                 \
+    X(INCIDENT_READ, "incident.read",                                                              \
+      R_(ANALYST) | R_(COMMITTEE) | R_(OPERATOR) | R_(SUPPLIER) | R_(MINISTRY))                    \
+    X(INCIDENT_STATS, "incident.stats", R_(ANALYST) | R_(COMMITTEE) | R_(MINISTRY))                \
+    X(INCIDENT_PROPOSE, "incident.propose_criteria", R_(ANALYST))        \
     X(ME_READ, "me.read", R_ALL_)
 
 enum mm_action {

@@ -13,7 +13,7 @@
 
 /* The schema version this program writes. A store of a newer version is
  * refused; an older one must be migrated (`mamori migrate`) first. */
-#define MM_STORE_SCHEMA_VERSION 1
+#define MM_STORE_SCHEMA_VERSION 2
 
 struct mm_store; /* opaque; one connection; not shared between threads */
 
