@@ -29,7 +29,8 @@ static const char *bearer_token(const char *authorization)
 }
 
 int mm_auth_request(struct mm_store *st, const char *authorization, enum mm_action action,
-                    const char *object, struct mm_user *user, const char **msg, struct mm_err *err)
+                    const char *object, pthread_mutex_t *write_mu, struct mm_user *user, const char **msg,
+                    struct mm_err *err)
 {
     memset(user, 0, sizeof *user);
     const char *token = bearer_token(authorization);
@@ -59,7 +60,12 @@ int mm_auth_request(struct mm_store *st, const char *authorization, enum mm_acti
         return 0;
     struct mm_err aerr;
     mm_err_clear(&aerr);
-    if (mm_auth_audit(st, user, action, object, 0, "denied", &aerr) != 0) {
+    if (write_mu)
+        pthread_mutex_lock(write_mu);
+    int rc = mm_auth_audit(st, user, action, object, 0, "denied", &aerr);
+    if (write_mu)
+        pthread_mutex_unlock(write_mu);
+    if (rc != 0) {
         mm_err_set(err, aerr.code, "audit: %s", aerr.msg);
         *msg = "internal error";
         return 500;

@@ -3,6 +3,7 @@
 #ifndef MM_SERVER_INTERNAL_H
 #define MM_SERVER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,9 +45,10 @@ const char *mm_api_outcome(int status);
  * the user's role. 0 with *user filled when allowed; otherwise the HTTP
  * status (401 no/unknown token, 403 role not allowed, 500 store failure)
  * with *msg set to a message for the client, after writing the denial to
- * the audit log (object: "METHOD /path"). */
+ * the audit log (object: "METHOD /path") while holding write_mu (may be NULL). */
 int mm_auth_request(struct mm_store *st, const char *authorization, enum mm_action action,
-                    const char *object, struct mm_user *user, const char **msg, struct mm_err *err);
+                    const char *object, pthread_mutex_t *write_mu, struct mm_user *user, const char **msg,
+                    struct mm_err *err);
 /* Append one audit entry for an API request. */
 int mm_auth_audit(struct mm_store *st, const struct mm_user *user, enum mm_action action, const char *object,
                   int64_t count, const char *outcome, struct mm_err *err);
