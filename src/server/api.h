@@ -97,7 +97,8 @@ struct mm_api_route {
  *
  * router.c refers to them weakly (#pragma weak), so the server links, and the router skips a
  * table, before a module exists; the mamori binary links the core library whole (CMake
- * WHOLE_ARCHIVE) so a table that is defined is always picked up. The router tries the tables in the order below and the
+ * WHOLE_ARCHIVE) so a table that is defined is always picked up. (Other binaries that link the
+ * archive normally, like mamori-unit, see a module's table only if they name it themselves.) The router tries the tables in the order below and the
  * rows in table order; the first row whose method and pattern match wins (put literal
  * segments like "/api/v1/reports/overdue" before "/api/v1/reports/{id}"). A path that matches
  * a pattern with another method is 405. A new module adds its table here and to
@@ -109,7 +110,8 @@ extern const struct mm_api_route mm_api_routes_reports[]; /* api_reports.c */
 
 /* ---- helpers for handlers (thread-safe) ---- */
 
-/* The decoded query parameter name (first occurrence), or NULL. "?a" gives "". */
+/* The decoded query parameter name (first occurrence), or NULL when absent or given without a
+ * value ("?a"). */
 const char *mm_api_query(const struct mm_api_request *req, const char *name);
 
 /* Path parameter i as a positive int64 id. 0, or MM_EINVAL when it is not one (answer 404). */
