@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 
+#include "store/orgs.h"
 #include "util/digest.h"
 
 #include <getopt.h>
@@ -103,6 +104,28 @@ static int print_user(void *ctx, const struct mm_user *u)
     return 0;
 }
 
+/* A user's organization must exist (`mamori org add`), and an operator, supplier or ministry
+ * user belongs to an organization of that type. */
+static int org_must_exist(struct mm_store *s, const char *org, enum mm_role role, struct mm_err *err)
+{
+    struct mm_org o;
+    int rc = mm_store_org_by_name(s, org, &o, err);
+    if (rc == MM_ENOTFOUND)
+        return mm_err_set(err, MM_ENOTFOUND, "no organization '%s' (add it with 'mamori org add')", org);
+    if (rc)
+        return rc;
+    static const struct {
+        enum mm_role role;
+        enum mm_org_type type;
+    } match[] = {{MM_ROLE_OPERATOR, MM_ORG_OPERATOR}, {MM_ROLE_SUPPLIER, MM_ORG_SUPPLIER},
+                 {MM_ROLE_MINISTRY, MM_ORG_MINISTRY}};
+    for (size_t i = 0; i < sizeof match / sizeof match[0]; i++)
+        if (match[i].role == role && match[i].type != o.type)
+            return mm_err_set(err, MM_EINVAL, "a %s user belongs to a %s organization; '%s' is a %s",
+                              mm_role_name(role), mm_org_type_name(match[i].type), org, mm_org_type_name(o.type));
+    return 0;
+}
+
 int mm_cmd_user(int argc, char **argv)
 {
     if (argc < 2) {
@@ -192,6 +215,8 @@ int mm_cmd_user(int argc, char **argv)
     char hash[65];
     mm_sha256_hex(token_text, strlen(token_text), hash);
     rc = mm_store_begin(s.store, &err);
+    if (!rc && org)
+        rc = org_must_exist(s.store, org, role, &err);
     if (!rc)
         rc = mm_store_user_add(s.store, name, role, org, hash, s.user.name, &err);
     if (rc) {
@@ -199,7 +224,8 @@ int mm_cmd_user(int argc, char **argv)
         mm_session_error(s.command, &err);
         mm_session_close(&s);
         OPENSSL_cleanse(token_text, sizeof token_text);
-        return err.code == MM_ECONFLICT ? MM_EXIT_USAGE : MM_EXIT_FAIL;
+        return err.code == MM_ECONFLICT || err.code == MM_ENOTFOUND || err.code == MM_EINVAL ? MM_EXIT_USAGE
+                                                                                      : MM_EXIT_FAIL;
     }
     json_t *obj = json_pack("{s:s, s:s, s:s?}", "user", name, "role", mm_role_name(role), "org", org);
     char *object = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -37,5 +37,8 @@ extern const char MM_HELP_CRITERIA[], MM_HELP_AGREEMENT[], MM_HELP_KEYGEN[], MM_
 /* The HTTP API and the portal (docs/api.md). */
 int mm_cmd_serve(int argc, char **argv);
 extern const char MM_HELP_SERVE[];
+/* Organizations of the control plane (docs/registry.md). */
+int mm_cmd_org(int argc, char **argv);
+extern const char MM_HELP_ORG[];
 
 #endif

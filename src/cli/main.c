@@ -11,6 +11,7 @@ static const struct mm_command commands[] = {
     {"migrate", mm_cmd_migrate, "bring an older store's schema up to date", MM_HELP_MIGRATE},
     {"user", mm_cmd_user, "add or list users and their roles; prints a new user's token once",
      MM_HELP_USER},
+    {"org", mm_cmd_org, "add or list organizations: operators, suppliers, ministries", MM_HELP_ORG},
     {"audit", mm_cmd_audit, "show, verify or list the tamper-evident audit log", MM_HELP_AUDIT},
     {"query", mm_cmd_query, "read stored records for a stated purpose (audited)", MM_HELP_QUERY},
     {"provide", mm_cmd_provide, "build a recorded, minimized package for another agency", MM_HELP_PROVIDE},
