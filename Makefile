@@ -5,7 +5,7 @@
 # missing (as root); a non-root user is told what to install instead.
 BUILD_PKGS := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev \
               libpcap-dev libjansson-dev libssl-dev libsqlite3-dev libmicrohttpd-dev
-TEST_PKGS  := iproute2 iputils-ping tcpdump python3 wireshark-common curl openssl
+TEST_PKGS  := iproute2 iputils-ping tcpdump python3 wireshark-common curl openssl chromium nodejs fonts-ipafont-gothic
 BENCH_PKGS := nfdump argus-server softflowd tshark time wrk
 
 all: deps

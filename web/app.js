@@ -864,6 +864,37 @@ function statRows(d, by) {
   return [...map.values()].sort((a, b) => String(a.key).localeCompare(String(b.key)));
 }
 
+// ISO week "2026-W48" <-> the Monday it starts on (UTC).
+function weekMonday(key) {
+  const m = /^(\d{4})-W(\d{2})$/.exec(key);
+  if (!m) return null;
+  const jan4 = Date.UTC(Number(m[1]), 0, 4);
+  const dow = (new Date(jan4).getUTCDay() + 6) % 7;
+  return jan4 - dow * 86400000 + (Number(m[2]) - 1) * 7 * 86400000;
+}
+function weekKey(ms) {
+  const d = new Date(ms + 3 * 86400000); // the Thursday of that week decides the year
+  const y = d.getUTCFullYear();
+  const jan4 = Date.UTC(y, 0, 4);
+  const mon1 = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * 86400000;
+  return `${y}-W${String(Math.floor((ms - mon1) / (7 * 86400000)) + 1).padStart(2, '0')}`;
+}
+// Weeks without reports are shown as zero, from the first week with data (at most 26 weeks
+// back from the last) to the last.
+function fillWeeks(rows) {
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const ms = rows.map((r) => weekMonday(r.key)).filter((x) => x !== null);
+  if (!ms.length || ms.length !== rows.length) return rows;
+  const last = Math.max(...ms);
+  const first = Math.max(Math.min(...ms), last - 25 * 7 * 86400000);
+  const out = [];
+  for (let w = first; w <= last; w += 7 * 86400000) {
+    const k = weekKey(w);
+    out.push(byKey.get(k) ?? { key: k, statutory: 0, voluntary: 0 });
+  }
+  return out;
+}
+
 function chartSection(id, titleKey, rows, labelOf, headKey) {
   const series = [
     { key: 'statutory', label: t('statutory'), cls: 's-statutory' },
@@ -905,7 +936,7 @@ async function dashboardPage() {
     h('div', { class: 'chart-wrap' }, stackedBars({ title: t('chart_overdue'), desc: od.map(([k, n]) => `${t(k)} ${n}`).join(', '), categories: odCats, series: odSeries, values: odVals })),
     h('details', { class: 'chart-alt' }, h('summary', {}, t('chart_table')),
       dataTable({ caption: t('chart_overdue'), headLabel: t('f_what'), categories: odCats, series: odSeries, values: odVals, totalLabel: t('total') })));
-  const weekRows = statRows(week, 'week');
+  const weekRows = fillWeeks(statRows(week, 'week'));
   const sectorRows = statRows(sector, 'sector');
   page('dashboard_title',
     h('div', { class: 'charts' },

@@ -29,7 +29,7 @@ export function stackedBars({ title, desc, categories, series, values, height = 
   const left = 44, right = 12, top = 28, bottom = 72;
   const barW = Math.max(14, Math.min(56, Math.floor(560 / n) - 10));
   const gap = Math.max(8, Math.round(barW * 0.4));
-  const width = Math.max(320, left + right + n * (barW + gap) + gap);
+  const width = Math.max(480, left + right + n * (barW + gap) + gap);
   const plotH = height - top - bottom;
   const totals = values.map((v) => series.reduce((a, sr) => a + (Number(v[sr.key]) || 0), 0));
   const max = niceMax(Math.max(0, ...totals));
@@ -82,7 +82,7 @@ export function stackedBars({ title, desc, categories, series, values, height = 
     svg.append(s('rect', { x: lx, y: 8, width: 12, height: 12, class: sr.cls }));
     const tx = s('text', { x: lx + 16, y: 18, class: 'legend' }, sr.label);
     svg.append(tx);
-    lx += 28 + sr.label.length * 9;
+    lx += 30 + [...sr.label].reduce((w, ch) => w + (ch.charCodeAt(0) < 0x2e80 ? 7 : 12), 0);
   }
   if (!categories.length) {
     svg.append(s('text', { x: width / 2, y: top + plotH / 2, 'text-anchor': 'middle', class: 'empty' }, desc));

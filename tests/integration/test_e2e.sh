@@ -33,8 +33,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- what the test needs: chromium, node (>= 18, built-in test runner), npm ----
-if ! [ -x /usr/bin/chromium ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  pkgs=()
+# (npm only when the npm command is missing: a node from elsewhere may bring its own npm, and
+# Debian's npm package conflicts with it. A CJK font so screenshots show Japanese.)
+if ! [ -x /usr/bin/chromium ] || ! command -v node >/dev/null || ! command -v npm >/dev/null ||
+   ! dpkg-query -W -f='${Status}' fonts-ipafont-gothic 2>/dev/null | grep -q 'ok installed'; then
+  pkgs=(fonts-ipafont-gothic)
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
@@ -105,15 +108,22 @@ fi
 # ---- the browser tests ----
 export MM_URL=$URL MM_LOG_DIR=$LOGDIR MM_TOKEN_OPERATOR=$OPERATOR MM_TOKEN_ANALYST=$ANALYST
 export MM_TOKEN_MINISTRY_SAME=$MINISTRY_SAME MM_TOKEN_MINISTRY_OTHER=$MINISTRY_OTHER
-(cd "$E2E" && timeout 600 node --test --test-reporter=tap --test-concurrency=1 ./*.test.js) >"$LOGDIR/node-test.log" 2>&1
+(cd "$E2E" && timeout 600 node --test --test-reporter=tap ./*.test.js) >"$LOGDIR/node-test.log" 2>&1
 rc=$?
-# Top-level tests only (nested subtests are indented in node's TAP): renumber them into ours.
-while IFS= read -r line; do
-  case $line in
-    "ok "*) ok "e2e: ${line#ok * - }" ;;
-    "not ok "*) not_ok "e2e: ${line#not ok * - }" ;;
-  esac
-done < <(grep -E '^(not )?ok [0-9]+ - ' "$LOGDIR/node-test.log")
+# The tests themselves, renumbered into ours: node's TAP indents subtests (and node 18 wraps
+# each file in a test of its own), so take the least indented "ok"/"not ok" lines that are not
+# a file's wrapper. Nested subtests would be deeper and are not counted twice.
+while IFS=$'\t' read -r verdict name; do
+  if [ "$verdict" = ok ]; then ok "e2e: $name"; else not_ok "e2e: $name"; fi
+done < <(awk '
+  match($0, /^ *(not )?ok [0-9]+ - /) {
+    line = $0; indent = match(line, /[^ ]/) - 1; sub(/^ */, "", line)
+    verdict = (line ~ /^not ok/) ? "not ok" : "ok"; sub(/^(not )?ok [0-9]+ - /, "", line)
+    if (line ~ /\.test\.js$/) next
+    n++; ind[n] = indent; v[n] = verdict; nm[n] = line
+    if (min == "" || indent < min) min = indent
+  }
+  END { for (i = 1; i <= n; i++) if (ind[i] == min) printf "%s\t%s\n", v[i], nm[i] }' "$LOGDIR/node-test.log")
 if [ "$rc" -ne 0 ]; then
   # show what failed: node's TAP diagnostics for the failing tests
   grep -E -A 30 '^not ok ' "$LOGDIR/node-test.log" | head -n 120
