@@ -52,7 +52,6 @@ struct worker {
     struct frag_entry *frags;
     int64_t idle_ns, active_ns;
     int64_t next_sweep_ns;
-    size_t sweep_slots;
     size_t nbatch, npool;
     struct mm_record batch[BATCH_RECORDS];
     uint32_t pool[BATCH_CRITERIA];
@@ -298,10 +297,11 @@ static bool expire_one(void *ctx, const struct mm_flow *f)
     return true;
 }
 
-static void sweep(struct worker *w, int64_t now, size_t slots)
+/* One step of the incremental expiry: 1/SWEEP_STEPS of the table. */
+static void sweep(struct worker *w, int64_t now)
 {
     struct sweep_ctx s = {w, now};
-    mm_flow_table_sweep(w->flows, slots, expire_one, &s);
+    mm_flow_table_sweep(w->flows, mm_flow_table_capacity(w->flows) / SWEEP_STEPS + 1, expire_one, &s);
 }
 
 static void maybe_sweep(struct worker *w, int64_t now)
@@ -309,7 +309,7 @@ static void maybe_sweep(struct worker *w, int64_t now)
     if (now < w->next_sweep_ns)
         return;
     if (w->next_sweep_ns != INT64_MIN)
-        sweep(w, now, w->sweep_slots);
+        sweep(w, now);
     w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
 }
 
@@ -402,7 +402,6 @@ static int worker_init(struct worker *w, struct engine *e, unsigned id, size_t m
     w->frags = calloc(FRAG_SLOTS, sizeof *w->frags);
     if (!w->flows || !w->frags)
         return mm_err_set(&w->err, MM_ENOMEM, "cannot allocate a flow table of %zu flows", max_flows);
-    w->sweep_slots = mm_flow_table_capacity(w->flows) / SWEEP_STEPS + 1;
     int rc = mm_cryptopan_new(&w->cp, e->policy->pseudonymization_key, &w->err);
     if (rc)
         return rc;
@@ -641,7 +640,7 @@ static void ring_push(struct ring *r, const struct ring_item *it, volatile sig_a
 static void live_tick(struct worker *w, int64_t now)
 {
     if (now >= w->next_sweep_ns) {
-        sweep(w, now, w->sweep_slots);
+        sweep(w, now);
         w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
     }
     flush_batch(w);

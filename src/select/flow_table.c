@@ -5,13 +5,22 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* The table starts small and doubles as flows arrive, up to the capacity
+ * max_flows needs. Two regions of that full size are reserved up front (address space
+ * only); growing rehashes from one into the other and returns the old
+ * pages to the kernel. So memory follows the flows actually live, and
+ * growing never calls malloc. */
 struct mm_flow_table {
-    struct mm_flow *slots;
-    size_t bytes; /* of the slots mapping */
-    size_t mask; /* capacity - 1; capacity is a power of two */
+    struct mm_flow *slots;       /* the live region */
+    struct mm_flow *spare;       /* the other region */
+    size_t region_bytes;         /* each region's reserved size */
+    size_t mask;                 /* capacity - 1; capacity is a power of two */
+    size_t max_mask;             /* the capacity max_flows needs, minus 1 */
     size_t count, max_flows;
     size_t sweep_cursor;
 };
+
+#define INITIAL_SLOTS 65536
 
 /* Victim search window for a full table. */
 #define VICTIM_WINDOW 16
@@ -53,6 +62,18 @@ uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p)
     return mix64(es + ed);
 }
 
+static void *reserve(size_t bytes)
+{
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+    if (mem == MAP_FAILED)
+        return NULL;
+    /* Each packet probes a random slot: with 4 KiB pages nearly every
+     * lookup would also miss the TLB. */
+    madvise(mem, bytes, MADV_HUGEPAGE);
+    return mem;
+}
+
 struct mm_flow_table *mm_flow_table_new(size_t max_flows)
 {
     if (max_flows == 0)
@@ -63,18 +84,15 @@ struct mm_flow_table *mm_flow_table_new(size_t max_flows)
     struct mm_flow_table *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    /* An anonymous mapping: zero pages arrive lazily, and the kernel may
-     * back it with 2 MiB pages. Each packet probes a random slot, so with 4
-     * KiB pages nearly every lookup would also miss the TLB. */
-    t->bytes = cap * sizeof *t->slots;
-    void *mem = mmap(NULL, t->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        free(t);
+    t->region_bytes = cap * sizeof *t->slots;
+    t->slots = reserve(t->region_bytes);
+    t->spare = reserve(t->region_bytes);
+    if (!t->slots || !t->spare) {
+        mm_flow_table_free(t);
         return NULL;
     }
-    madvise(mem, t->bytes, MADV_HUGEPAGE);
-    t->slots = mem;
-    t->mask = cap - 1;
+    t->max_mask = cap - 1;
+    t->mask = (cap < INITIAL_SLOTS ? cap : INITIAL_SLOTS) - 1;
     t->max_flows = max_flows;
     return t;
 }
@@ -83,8 +101,34 @@ void mm_flow_table_free(struct mm_flow_table *t)
 {
     if (!t)
         return;
-    munmap(t->slots, t->bytes);
+    if (t->slots)
+        munmap(t->slots, t->region_bytes);
+    if (t->spare)
+        munmap(t->spare, t->region_bytes);
     free(t);
+}
+
+/* Double the capacity: re-insert every flow into the spare region. */
+static void grow(struct mm_flow_table *t)
+{
+    size_t old_cap = t->mask + 1, new_mask = 2 * old_cap - 1;
+    struct mm_flow *to = t->spare;
+    for (size_t i = 0; i < old_cap; i++) {
+        const struct mm_flow *f = &t->slots[i];
+        if (f->hash == 0)
+            continue;
+        size_t j = f->hash & new_mask;
+        while (to[j].hash != 0)
+            j = (j + 1) & new_mask;
+        to[j] = *f;
+    }
+    /* The old region's pages go back to the kernel (they read as zeros
+     * when the table next grows into them). */
+    madvise(t->slots, old_cap * sizeof *t->slots, MADV_DONTNEED);
+    t->spare = t->slots;
+    t->slots = to;
+    t->mask = new_mask;
+    t->sweep_cursor = 0;
 }
 
 void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash)
@@ -125,6 +169,8 @@ struct mm_flow *mm_flow_table_insert(struct mm_flow_table *t, uint64_t hash)
 {
     if (t->count >= t->max_flows)
         return NULL;
+    if (t->mask < t->max_mask && (t->count + 1) * 4 > (t->mask + 1) * 3)
+        grow(t);
     size_t i = hash & t->mask;
     while (t->slots[i].hash != 0)
         i = (i + 1) & t->mask;

@@ -33,8 +33,10 @@ struct mm_flow {
 
 struct mm_flow_table;
 
-/* A table holding at most max_flows flows (>= 1). Slots are allocated up
- * front (zeroed lazily by the kernel); nothing is allocated afterwards. */
+/* A table holding at most max_flows flows (>= 1). Its address space is
+ * reserved up front; it starts with 64K slots and doubles (rehashing, no
+ * malloc) as flows arrive, so memory follows the live flows. Pointers to
+ * flows are invalidated by mm_flow_table_insert and mm_flow_table_remove. */
 struct mm_flow_table *mm_flow_table_new(size_t max_flows);
 void mm_flow_table_free(struct mm_flow_table *t);
 
@@ -51,7 +53,8 @@ void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash);
  * responder -> initiator. NULL when absent. */
 struct mm_flow *mm_flow_table_find(struct mm_flow_table *t, uint64_t hash,
                                    const struct mm_packet_facts *p, bool *reversed);
-/* Claim an empty slot for a new flow with this hash; the caller fills it.
+/* Claim an empty slot for a new flow with this hash (growing the table
+ * first when it is three quarters full); the caller fills it.
  * Returns NULL when the table holds max_flows flows already: evict first. */
 struct mm_flow *mm_flow_table_insert(struct mm_flow_table *t, uint64_t hash);
 /* Remove a flow. Pointers to other flows may move (backward-shift deletion). */
