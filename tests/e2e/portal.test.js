@@ -95,7 +95,7 @@ test('operator signs in with a token and sees who they are; the token lives in s
   }
 });
 
-test('operator files an initial report on one screen and sees it, then an update and a final report', T, async () => {
+test('operator files an initial report on one screen and sees it and its deadline, then an update and a final report', T, async () => {
   const { context, page, problems } = await open();
   try {
     await signIn(page, TOK.operator, 'op1');
@@ -134,6 +134,11 @@ test('operator files an initial report on one screen and sees it, then an update
     // it is in the list
     await page.goto(`${URL}/#/reports`);
     await page.locator(`#reports-table tr[data-id="${state.reportId}"]`).filter({ hasText: state.summary }).waitFor();
+    // the deadlines page lists its final report as due
+    await page.goto(`${URL}/#/deadlines`);
+    const dueRow = page.locator('#deadlines-reports tr').filter({ has: page.locator(`a[href="#/reports/${state.reportId}"]`) });
+    await dueRow.first().waitFor();
+    assert.match(await dueRow.first().textContent(), /確報/);
     // an update, then the final report: versions are kept
     await page.goto(`${URL}/#/reports/${state.reportId}`);
     await page.getByLabel('段階').selectOption('update');

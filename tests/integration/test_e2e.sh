@@ -131,6 +131,22 @@ if [ "$rc" -ne 0 ]; then
 fi
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   not_ok "e2e: the server died during the tests (see $LOGDIR/server.log)"
+else
+  # stop it now, to check it stops cleanly (exit 0, no sanitizer report) within 10 s
+  kill -TERM "$SERVER_PID"
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    not_ok "e2e: the server did not stop within 10 s of SIGTERM"
+  else
+    wait "$SERVER_PID"
+    src=$?
+    if [ "$src" -eq 0 ] && ! grep -q 'Sanitizer' "$LOGDIR/server.log"; then
+      ok "e2e: the server stopped cleanly on SIGTERM after the browser tests"
+    else
+      not_ok "e2e: the server exited $src on SIGTERM (see $LOGDIR/server.log)"
+    fi
+  fi
+  SERVER_PID=
 fi
 echo "# $n tests, $fails failed; logs and screenshots in $LOGDIR"
 [ "$fails" -eq 0 ]
