@@ -6,6 +6,7 @@
 #include "select/policy.h"
 #include "select/policy_trust.h"
 #include "select/record_json.h"
+#include "store/record_writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +107,14 @@ static int jsonl_deliver(void *ctx, const struct mm_record *recs, size_t n, stru
     return 0;
 }
 
-static double policy_load_seconds;
+static double policy_load_seconds, store_drain_seconds;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 static int write_stats(const char *path, const struct mm_select_stats *st, const struct mm_policy *p,
                        unsigned workers)
@@ -114,6 +122,8 @@ static int write_stats(const char *path, const struct mm_select_stats *st, const
     json_t *o = mm_select_stats_json(st, p, workers);
     if (o)
         json_object_set_new(o, "policy_load_seconds", json_real(policy_load_seconds));
+    if (o && store_drain_seconds > 0)
+        json_object_set_new(o, "store_drain_seconds", json_real(store_drain_seconds));
     if (!o) {
         fprintf(stderr, "mamori select: out of memory writing statistics\n");
         return -1;
@@ -133,7 +143,7 @@ static int write_stats(const char *path, const struct mm_select_stats *st, const
 /* Records go to the JSON Lines sink and, with --store, into the store. */
 struct select_sinks {
     struct jsonl_sink jsonl;
-    struct mm_store *store;
+    struct mm_record_writer *writer; /* with --store: inserts on its own thread */
     int64_t run_id;
     uint64_t stored;
 };
@@ -142,13 +152,11 @@ static int deliver_all(void *ctx, const struct mm_record *recs, size_t n, struct
 {
     struct select_sinks *s = ctx;
     int rc = jsonl_deliver(&s->jsonl, recs, n, err);
-    if (rc == 0 && s->store) {
+    if (rc == 0 && s->writer) {
         struct mm_err serr;
         mm_err_clear(&serr);
-        rc = mm_store_records_insert(s->store, s->run_id, s->jsonl.policy, recs, n, &serr);
-        if (rc)
+        if ((rc = mm_record_writer_put(s->writer, recs, n, &serr)))
             return mm_err_set(err, MM_EOUTPUT, "%s", serr.msg);
-        s->stored += n;
     }
     return rc;
 }
@@ -244,15 +252,14 @@ int mm_cmd_select(int argc, char **argv)
     struct mm_err err;
     mm_err_clear(&err);
     struct mm_policy *policy = NULL;
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((trust ? mm_policy_load_trusted(policy_path, trust, &policy, &err)
                : mm_policy_load(policy_path, &policy, &err)) != 0) {
         fprintf(stderr, "mamori select: %s\n", err.msg);
         return MM_EXIT_USAGE;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    policy_load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    policy_load_seconds = seconds_since(&t0);
 
     int exit_code = MM_EXIT_OK;
     struct mm_session session = {0};
@@ -264,12 +271,12 @@ int mm_cmd_select(int argc, char **argv)
             mm_policy_free(policy);
             return rc;
         }
-        sinks.store = session.store;
         if (!out_path)
             sink->fd = -1;
         char inputs[1024];
         snprintf(inputs, sizeof inputs, "%s%s", iface ? "interface " : "", iface ? iface : argv[optind]);
-        if (mm_store_run_begin(session.store, policy, inputs, &sinks.run_id, &err) != 0) {
+        if (mm_store_run_begin(session.store, policy, inputs, &sinks.run_id, &err) != 0 ||
+            mm_record_writer_start(session.store, sinks.run_id, policy, &sinks.writer, &err) != 0) {
             mm_session_error("mamori select", &err);
             mm_session_close(&session);
             mm_policy_free(policy);
@@ -313,6 +320,21 @@ int mm_cmd_select(int argc, char **argv)
          * to write or allocate are 1. */
         exit_code = (rc == MM_EOUTPUT || rc == MM_ENOMEM) ? MM_EXIT_FAIL : MM_EXIT_USAGE;
     }
+    if (sinks.writer) {
+        /* Commit what is queued; the store connection is the main thread's again. */
+        struct mm_err werr;
+        mm_err_clear(&werr);
+        struct timespec drain_start;
+        clock_gettime(CLOCK_MONOTONIC, &drain_start);
+        int wrc = mm_record_writer_finish(sinks.writer, &sinks.stored, &werr);
+        store_drain_seconds = seconds_since(&drain_start);
+        sinks.writer = NULL;
+        if (wrc && !rc) {
+            rc = wrc;
+            mm_session_error("mamori select", &werr);
+            exit_code = MM_EXIT_FAIL;
+        }
+    }
     if (stats_path && write_stats(stats_path, &stats, policy, (unsigned)workers) != 0 && !exit_code)
         exit_code = MM_EXIT_FAIL;
     if (session.store && finish_run(&session, &sinks, &stats, policy, (unsigned)workers, rc) != 0 &&
@@ -320,6 +342,11 @@ int mm_cmd_select(int argc, char **argv)
         exit_code = MM_EXIT_FAIL;
     mm_select_stats_fini(&stats);
 out:
+    if (sinks.writer) {
+        uint64_t ignored;
+        struct mm_err ignored_err;
+        mm_record_writer_finish(sinks.writer, &ignored, &ignored_err);
+    }
     mm_session_close(&session);
     if (sink->fd >= 0 && sink->fd != STDOUT_FILENO && close(sink->fd) != 0 && !exit_code) {
         fprintf(stderr, "mamori select: %s: %s\n", out_path, strerror(errno));
