@@ -137,7 +137,7 @@ static bool query_bool(const struct mm_api_request *req, struct mm_api_response 
     return true;
 }
 
-/* GET /api/v1/assets?category=&vendor=&product=&cpe=&org=&exempt=&retired=&limit=&offset=&after= */
+/* GET /api/v1/assets?category=&vendor=&product=&cpe=&org=&exempt=&retired=&limit=&offset=&cursor= */
 static void asset_list(const struct mm_api_request *req, struct mm_api_response *res)
 {
     const struct mm_cp_settings *cfg;
@@ -148,7 +148,7 @@ static void asset_list(const struct mm_api_request *req, struct mm_api_response 
                                 .cpe_prefix = mm_api_query(req, "cpe")};
     if (!mm_cp_query_int(req, res, "limit", 1, 1000, 100, &f.limit) ||
         !mm_cp_query_int(req, res, "offset", 0, INT64_MAX / 2, 0, &f.offset) ||
-        !mm_cp_query_int(req, res, "after", 0, INT64_MAX, 0, &f.after_id) ||
+        !mm_cp_query_int(req, res, "cursor", 0, INT64_MAX, 0, &f.after_id) ||
         !mm_cp_query_int(req, res, "org", 0, INT64_MAX, 0, &f.org) || !query_bool(req, res, "exempt", &f.exempt) ||
         !query_bool(req, res, "retired", &f.retired) || !mm_cp_start(req, res, &cfg, &a))
         return;

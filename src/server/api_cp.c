@@ -4,6 +4,7 @@
 #include "store/registry.h"
 #include "util/timefmt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,7 +118,10 @@ json_t *mm_cp_page(json_t *items, int64_t total, int64_t limit, int64_t offset)
 {
     size_t n = json_array_size(items);
     json_t *last = n ? json_object_get(json_array_get(items, n - 1), "id") : NULL;
-    return json_pack("{s:o, s:I, s:I, s:I, s:O}", "items", items, "total", (json_int_t)total, "limit",
-                     (json_int_t)limit, "offset", (json_int_t)offset, "next_after",
-                     last && offset + (int64_t)n < total ? last : json_null());
+    char next[24];
+    if (last)
+        snprintf(next, sizeof next, "%lld", (long long)json_integer_value(last));
+    return json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total, "limit",
+                     (json_int_t)limit, "offset", (json_int_t)offset, "next",
+                     last && offset + (int64_t)n < total ? json_string(next) : json_null());
 }

@@ -27,7 +27,8 @@ void mm_cp_audit_read(const struct mm_api_request *req, struct mm_api_response *
 int mm_cp_tx_begin(const struct mm_api_request *req, struct mm_err *err);
 int mm_cp_tx_end(const struct mm_api_request *req, struct mm_api_response *res, int rc,
                  const char *object, int64_t count, struct mm_err *err);
-/* {"items": items, "total", "limit", "offset", "next_after": last id or null}. items stolen. */
+/* {"items": items, "total", "limit", "offset", "next": the cursor for the next page (the last
+ * id, as a string) or null}. items stolen. */
 json_t *mm_cp_page(json_t *items, int64_t total, int64_t limit, int64_t offset);
 
 #endif

@@ -141,7 +141,7 @@ static void report_diff(const struct mm_api_request *req, struct mm_api_response
     mm_cp_audit_read(req, res, object, 1);
 }
 
-/* GET /api/v1/reports?kind=&status=&sector=&org=&aware_from=&aware_to=&limit=&offset=&after= */
+/* GET /api/v1/reports?kind=&status=&sector=&org=&aware_from=&aware_to=&limit=&offset=&cursor= */
 static void report_list(const struct mm_api_request *req, struct mm_api_response *res)
 {
     const struct mm_cp_settings *cfg;
@@ -159,7 +159,7 @@ static void report_list(const struct mm_api_request *req, struct mm_api_response
     }
     if (!mm_cp_query_int(req, res, "limit", 1, 1000, 100, &f.limit) ||
         !mm_cp_query_int(req, res, "offset", 0, INT64_MAX / 2, 0, &f.offset) ||
-        !mm_cp_query_int(req, res, "after", 0, INT64_MAX, 0, &f.after_id) ||
+        !mm_cp_query_int(req, res, "cursor", 0, INT64_MAX, 0, &f.after_id) ||
         !mm_cp_query_int(req, res, "org", 0, INT64_MAX, 0, &f.org) ||
         !mm_cp_query_time(req, res, "aware_from", &f.aware_from_ns) ||
         !mm_cp_query_time(req, res, "aware_to", &f.aware_to_ns) || !mm_cp_start(req, res, &cfg, &a))

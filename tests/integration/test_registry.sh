@@ -113,8 +113,8 @@ check "an operator cannot file for another" json_has "$r" 'd["error"]["pointer"]
 r=$(req "$TB" GET "/api/v1/assets?limit=1")
 check "list is scoped and paginated" json_has "$r" 'd["total"]==1 and len(d["items"])==1'
 r=$(req "$ANALYST" GET "/api/v1/assets?limit=1")
-check "analyst sees all, one per page, with a cursor" json_has "$r" 'd["total"]==2 and d["next_after"]=='"$A1"
-r=$(req "$ANALYST" GET "/api/v1/assets?after=$A1")
+check "analyst sees all, one per page, with a cursor" json_has "$r" 'd["total"]==2 and d["next"]=="'"$A1"'"'
+r=$(req "$ANALYST" GET "/api/v1/assets?cursor=$A1")
 check "cursor gives the next page" json_has "$r" 'd["items"][0]["id"]=='"$SA"
 # exemption
 r=$(post "$TA" POST /api/v1/assets '{"category":"other","vendor":"v","product":"one-off","in_service_from":"2020-01-01","exemption":{"custom_product":true,"reason":"built for us only"}}')
