@@ -636,6 +636,17 @@ static void adopt(json_t *problems, json_t *row_problems, size_t row)
     json_array_clear(row_problems);
 }
 
+
+/* The JSON pointer prefix of import row i: a CSV row's fields are named
+ * without one (the row number is reported apart), a JSON array's as "/i". */
+static void row_pointer(char *buf, size_t len, bool csv, size_t i)
+{
+    if (csv)
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "/%zu", i);
+}
+
 int mm_registry_import(struct mm_store *s, const struct mm_cp_settings *cfg,
                        const struct mm_actor *a, const char *data, size_t len,
                        const char *content_type, int64_t now_ns, json_t **ids, json_t *problems,
@@ -682,7 +693,7 @@ int mm_registry_import(struct mm_store *s, const struct mm_cp_settings *cfg,
     for (size_t i = 0; i < json_array_size(rows) && !rc; i++) {
         json_t *in = json_array_get(rows, i);
         char prefix[32];
-        snprintf(prefix, sizeof prefix, csv ? "" : "/%zu", i);
+        row_pointer(prefix, sizeof prefix, csv, i);
         json_t *doc = NULL;
         if (!json_is_null(in) || !csv)
             mm_asset_normalize(in, cfg, prefix, row_problems, &doc);
@@ -694,7 +705,7 @@ int mm_registry_import(struct mm_store *s, const struct mm_cp_settings *cfg,
         *ids = json_array();
         for (size_t i = 0; i < json_array_size(docs) && !rc; i++) {
             char prefix[32];
-            snprintf(prefix, sizeof prefix, csv ? "" : "/%zu", i);
+            row_pointer(prefix, sizeof prefix, csv, i);
             int64_t id = 0;
             int r = file_one(s, cfg, a, json_array_get(docs, i), 0, 1, now_ns, prefix, row_problems, &id,
                              NULL, err);
