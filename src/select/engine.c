@@ -490,6 +490,201 @@ static void *file_worker_main(void *arg)
     return NULL;
 }
 
+/* ---- several workers over capture files: each packet read and decoded once ----
+ *
+ * The files are cut into blocks of BLOCK_PACKETS packets. A worker with
+ * nothing to process claims the next block (a short walk over the record
+ * headers under a lock), decodes it outside the lock and sorts the header
+ * facts by shard into the block's slot. Every worker then takes, block by
+ * block in file order, the facts of its own shard, so each flow still sees
+ * its packets in capture order. BLOCK_SLOTS bounds how far decoding runs
+ * ahead of the slowest worker. */
+
+#define BLOCK_PACKETS 2048
+#define BLOCK_SLOTS 8
+
+struct shard_facts {
+    uint32_t n;
+    int64_t ts[BLOCK_PACKETS];
+    struct mm_packet_facts facts[BLOCK_PACKETS];
+};
+
+struct block_slot {
+    _Alignas(64) atomic_llong ready_seq; /* the block published here, -1 none */
+    atomic_uint consumed;                /* workers done with it */
+    struct shard_facts *shard;           /* one per worker */
+};
+
+struct file_stream {
+    pthread_mutex_t lock;
+    const char *const *paths;
+    size_t npaths, next_path;
+    struct mm_capture **caps; /* kept open (mapped) until every block is decoded */
+    struct mm_capture *cur;
+    long long next_claim;
+    bool ended;
+    int rc;
+    struct mm_err err;
+    atomic_llong total_blocks; /* -1 until the end of input is reached */
+    unsigned nworkers;
+    struct block_slot slots[BLOCK_SLOTS];
+};
+
+static int stream_init(struct file_stream *fs, const char *const *paths, size_t npaths, unsigned n)
+{
+    memset(fs, 0, sizeof *fs);
+    pthread_mutex_init(&fs->lock, NULL);
+    fs->paths = paths;
+    fs->npaths = npaths;
+    fs->nworkers = n;
+    atomic_init(&fs->total_blocks, -1);
+    fs->caps = calloc(npaths + 1, sizeof *fs->caps);
+    if (!fs->caps)
+        return MM_ENOMEM;
+    for (unsigned i = 0; i < BLOCK_SLOTS; i++) {
+        atomic_init(&fs->slots[i].ready_seq, -1);
+        atomic_init(&fs->slots[i].consumed, n);
+        fs->slots[i].shard = calloc(n, sizeof *fs->slots[i].shard);
+        if (!fs->slots[i].shard)
+            return MM_ENOMEM;
+    }
+    return 0;
+}
+
+static void stream_fini(struct file_stream *fs)
+{
+    for (unsigned i = 0; i < BLOCK_SLOTS; i++)
+        free(fs->slots[i].shard);
+    for (size_t i = 0; fs->caps && i < fs->npaths; i++)
+        mm_capture_close(fs->caps[i]);
+    free(fs->caps);
+    pthread_mutex_destroy(&fs->lock);
+}
+
+/* Under the lock: walk up to BLOCK_PACKETS records into pkts. Returns the
+ * block's sequence number, or -1 when there is no block to claim now. */
+static long long stream_claim(struct file_stream *fs, struct mm_packet *pkts, unsigned *npkts)
+{
+    long long seq = -1;
+    pthread_mutex_lock(&fs->lock);
+    struct block_slot *slot = &fs->slots[fs->next_claim % BLOCK_SLOTS];
+    if (fs->ended || atomic_load_explicit(&slot->consumed, memory_order_acquire) < fs->nworkers)
+        goto out;
+    unsigned n = 0;
+    while (n < BLOCK_PACKETS) {
+        if (!fs->cur) {
+            if (fs->next_path == fs->npaths) {
+                fs->ended = true;
+                break;
+            }
+            size_t i = fs->next_path++;
+            if ((fs->rc = mm_capture_open_file(&fs->caps[i], fs->paths[i], &fs->err))) {
+                fs->ended = true;
+                break;
+            }
+            fs->cur = fs->caps[i];
+        }
+        int st = mm_capture_next(fs->cur, &pkts[n], &fs->err);
+        if (st == MM_CAPTURE_PACKET) {
+            n++;
+        } else {
+            fs->cur = NULL;
+            if (st < 0) {
+                fs->rc = st;
+                fs->ended = true;
+                break;
+            }
+        }
+    }
+    if (n > 0) {
+        seq = fs->next_claim++;
+        atomic_store_explicit(&slot->consumed, 0, memory_order_relaxed);
+    }
+    if (fs->ended)
+        atomic_store(&fs->total_blocks, fs->next_claim);
+    *npkts = n;
+out:
+    pthread_mutex_unlock(&fs->lock);
+    return seq;
+}
+
+/* Decode a claimed block into its slot, sorted by shard; the decoding
+ * worker counts the packets (each is decoded exactly once). */
+static void stream_decode(struct file_stream *fs, struct worker *w, long long seq,
+                          const struct mm_packet *pkts, unsigned n)
+{
+    struct block_slot *slot = &fs->slots[seq % BLOCK_SLOTS];
+    for (unsigned s = 0; s < fs->nworkers; s++)
+        slot->shard[s].n = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct mm_packet_facts p;
+        if (!admit(&w->stats, 0, 1, &pkts[i], &p))
+            continue;
+        struct shard_facts *sf = &slot->shard[(mm_flow_shard_hash(&p) >> 32) % fs->nworkers];
+        sf->ts[sf->n] = pkts[i].ts_ns;
+        sf->facts[sf->n] = p;
+        sf->n++;
+    }
+    atomic_store_explicit(&slot->ready_seq, seq, memory_order_release);
+}
+
+/* This worker's packets of one decoded block, with the same batched
+ * prefetching as the single-worker loop. */
+static void stream_process(struct worker *w, struct shard_facts *sf)
+{
+    uint64_t hash[PACKET_BATCH];
+    uint32_t idx[PACKET_BATCH];
+    for (uint32_t i = 0; i < sf->n;) {
+        unsigned k = 0;
+        for (; i < sf->n && k < PACKET_BATCH; i++)
+            if (packet_ready(w, sf->ts[i], &sf->facts[i], &hash[k])) {
+                mm_flow_table_prefetch(w->flows, hash[k]);
+                idx[k++] = i;
+            }
+        for (unsigned j = 0; j < k; j++)
+            worker_packet(w, sf->ts[idx[j]], &sf->facts[idx[j]], hash[j]);
+    }
+}
+
+struct stream_worker {
+    struct worker *w;
+    struct file_stream *fs;
+    struct mm_packet pkts[BLOCK_PACKETS];
+};
+
+static void *stream_worker_main(void *arg)
+{
+    struct stream_worker *sw = arg;
+    struct worker *w = sw->w;
+    struct file_stream *fs = sw->fs;
+    long long next = 0;
+    unsigned idle = 0;
+    while (!atomic_load(&w->eng->abort)) {
+        long long total = atomic_load(&fs->total_blocks);
+        if (total >= 0 && next >= total)
+            break;
+        struct block_slot *slot = &fs->slots[next % BLOCK_SLOTS];
+        if (atomic_load_explicit(&slot->ready_seq, memory_order_acquire) == next) {
+            stream_process(w, &slot->shard[w->id]);
+            atomic_fetch_add_explicit(&slot->consumed, 1, memory_order_release);
+            next++;
+            idle = 0;
+            continue;
+        }
+        unsigned n;
+        long long seq = stream_claim(fs, sw->pkts, &n);
+        if (seq >= 0) {
+            stream_decode(fs, w, seq, sw->pkts, n);
+            idle = 0;
+        } else if (++idle > 64) {
+            struct timespec pause = {0, 20000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    worker_finish(w);
+    return NULL;
+}
+
 static int engine_init(struct engine *e, const struct mm_select_options *opt, struct mm_err *err)
 {
     memset(e, 0, sizeof *e);
@@ -553,6 +748,8 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
         return rc;
     struct worker *ws = calloc(n, sizeof *ws);
     pthread_t *tids = calloc(n, sizeof *tids);
+    struct stream_worker *sws = NULL;
+    struct file_stream fs = {0};
     unsigned started = 0, inited = 0;
     if (!ws || !tids) {
         rc = mm_err_set(err, MM_ENOMEM, "out of memory");
@@ -572,20 +769,34 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
     if (n == 1) {
         file_worker_main(&ws[0]);
     } else {
-        for (; started < n; started++)
-            if (pthread_create(&tids[started], NULL, file_worker_main, &ws[started]) != 0) {
+        if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, paths, npaths, n) != 0) {
+            rc = mm_err_set(err, MM_ENOMEM, "out of memory for %u workers", n);
+            goto out;
+        }
+        for (; started < n; started++) {
+            sws[started].w = &ws[started];
+            sws[started].fs = &fs;
+            if (pthread_create(&tids[started], NULL, stream_worker_main, &sws[started]) != 0) {
                 atomic_store(&e.abort, 1);
                 rc = mm_err_set(err, MM_ENOMEM, "cannot start worker thread %u", started);
                 break;
             }
+        }
         for (unsigned i = 0; i < started; i++)
             pthread_join(tids[i], NULL);
         if (rc)
             goto out;
+        /* An input error belongs to the stream; it wins like a worker's would. */
+        if (fs.rc)
+            mm_err_set(err, fs.rc, "%s", fs.err.msg);
     }
-    rc = collect(&e, ws, n, stats, err);
+    int crc = collect(&e, ws, n, stats, err);
+    rc = n > 1 && fs.rc ? fs.rc : crc;
     stats->elapsed_ns = monotonic_ns() - started_ns;
 out:
+    if (sws)
+        stream_fini(&fs);
+    free(sws);
     for (unsigned i = 0; i < inited; i++)
         worker_fini(&ws[i]);
     free(ws);

@@ -77,6 +77,13 @@ check "the error names the file and byte offset" grep -Eq 'trunc.pcap: offset [0
 check "records written before the error are complete and valid" \
   python3 "$HERE/check_records.py" "$T/rt.jsonl" "$T/ind/policy.json"
 check "statistics are still written" test -s "$T/stt.json"
+"$MAMORI" select --policy "$T/ind/policy.json" --workers 2 --out "$T/rt2.jsonl" --stats "$T/stt2.json" "$T/trunc.pcap" 2>"$T/err-trunc2"
+check "two workers: a truncated capture exits 2 naming file and offset" \
+  bash -c "[ $? -eq 2 ] && grep -Eq 'trunc.pcap: offset [0-9]+' '$T/err-trunc2'"
+check "two workers write the same records up to the error as one" cmp -s <(sort "$T/rt.jsonl") <(sort "$T/rt2.jsonl")
+check "two workers count the same packets up to the error as one" python3 -c "
+import json; a = json.load(open('$T/stt.json')); b = json.load(open('$T/stt2.json'))
+assert a['packets'] == b['packets'] and a['flows'] == b['flows'], (a['packets'], b['packets'])"
 printf 'this is not a capture file at all' >"$T/junk.pcap"
 "$MAMORI" select --policy "$T/ind/policy.json" --out "$T/rj.jsonl" "$T/junk.pcap" 2>"$T/err-junk"
 check "a file that is no capture exits 2 naming it" bash -c "[ $? -eq 2 ] && grep -q junk.pcap '$T/err-junk'"
