@@ -36,31 +36,50 @@ static void batch_free(struct batch *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Insert batches [0, n) of the queue in one transaction: when the sensor
+ * runs ahead (as at the end of input, when every open flow ends at once),
+ * queued batches share a commit instead of paying one each. */
+static int insert_queued(struct mm_record_writer *w, struct batch *batches, size_t n, struct mm_err *err)
+{
+    int rc = mm_store_begin(w->store, err);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = mm_store_records_insert(w->store, w->run_id, w->policy, batches[i].recs, batches[i].n, err);
+    if (!rc)
+        return mm_store_commit(w->store, err);
+    mm_store_rollback(w->store);
+    return rc;
+}
+
 static void *writer_main(void *arg)
 {
     struct mm_record_writer *w = arg;
+    struct batch taken[QUEUE_DEPTH];
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (w->count == 0 && !w->closing)
             pthread_cond_wait(&w->changed, &w->lock);
         if (w->count == 0)
             break;
-        struct batch b = w->queue[w->head];
-        size_t n = b.n;
+        size_t n = w->count, records = 0;
+        for (size_t i = 0; i < n; i++) {
+            taken[i] = w->queue[(w->head + i) % QUEUE_DEPTH];
+            records += taken[i].n;
+        }
         pthread_mutex_unlock(&w->lock);
         struct mm_err err;
         mm_err_clear(&err);
-        int rc = w->rc ? w->rc : mm_store_records_insert(w->store, w->run_id, w->policy, b.recs, b.n, &err);
-        batch_free(&b);
+        int rc = w->rc ? w->rc : insert_queued(w, taken, n, &err);
+        for (size_t i = 0; i < n; i++)
+            batch_free(&taken[i]);
         pthread_mutex_lock(&w->lock);
         if (rc && !w->rc) {
             w->rc = rc;
             w->err = err;
         } else if (!rc) {
-            w->stored += n;
+            w->stored += records;
         }
-        w->head = (w->head + 1) % QUEUE_DEPTH;
-        w->count--;
+        w->head = (w->head + n) % QUEUE_DEPTH;
+        w->count -= n;
         pthread_cond_broadcast(&w->changed);
     }
     pthread_mutex_unlock(&w->lock);

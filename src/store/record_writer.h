@@ -15,8 +15,8 @@ struct mm_record_writer;
  * belongs to the writer: the caller must not use it. */
 int mm_record_writer_start(struct mm_store *s, int64_t run_id, const struct mm_policy *p,
                            struct mm_record_writer **out, struct mm_err *err);
-/* Copy a batch into the queue (waits while the queue is full). Each batch
- * becomes one transaction. Returns the first insert error, if one happened. */
+/* Copy a batch into the queue (waits while the queue is full). A batch is
+ * never split across transactions; batches queued together share one. Returns the first insert error, if one happened. */
 int mm_record_writer_put(struct mm_record_writer *w, const struct mm_record *recs, size_t n,
                          struct mm_err *err);
 /* Insert what is queued, stop the thread and free the writer; *stored is

@@ -88,7 +88,8 @@ int mm_store_audit_list(struct mm_store *s, int64_t from_ns, int64_t to_ns, mm_a
 /* Start a run of the sensor under a policy; inputs describes the sources. */
 int mm_store_run_begin(struct mm_store *s, const struct mm_policy *p, const char *inputs,
                        int64_t *run_id, struct mm_err *err);
-/* Insert a batch of records in one transaction. Each record keeps its
+/* Insert a batch of records in one transaction (the caller's, when one is
+ * open: then it commits or rolls back the whole). Each record keeps its
  * fields, the policy id, version and route, and its erasure deadline
  * (last_seen + the policy's retention_days). */
 int mm_store_records_insert(struct mm_store *s, int64_t run_id, const struct mm_policy *p,

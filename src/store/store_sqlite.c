@@ -462,7 +462,8 @@ int mm_store_records_insert(struct mm_store *s, int64_t run_id, const struct mm_
                             const struct mm_record *recs, size_t n, struct mm_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = mm_store_begin(s, err);
+    bool own_tx = !s->in_tx;
+    int rc = own_tx ? mm_store_begin(s, err) : 0;
     if (rc)
         return rc;
     rc = mm_sql_prepare(
@@ -513,9 +514,10 @@ int mm_store_records_insert(struct mm_store *s, int64_t run_id, const struct mm_
         }
     }
     sqlite3_finalize(st);
-    return mm_store_commit(s, err);
+    return own_tx ? mm_store_commit(s, err) : 0;
 fail:
     sqlite3_finalize(st);
-    mm_store_rollback(s);
+    if (own_tx)
+        mm_store_rollback(s);
     return rc;
 }
