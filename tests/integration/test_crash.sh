@@ -11,12 +11,15 @@ check "generated a large capture" test -s "$T/big.pcap"
 # ---- SIGKILL mid-run ----
 DB=$T/crash.db
 new_store "$DB"
-"$MAMORI" select --policy "$T/ind/policy.json" --store "$DB" --token "$ANALYST" "$T/big.pcap" 2>/dev/null &
+# The same capture given several times is one long input (hard links, no copies), so the run lasts
+# long enough to be killed mid-way even with an optimized build.
+for i in 1 2 3 4 5 6 7 8; do ln "$T/big.pcap" "$T/big-$i.pcap"; done
+"$MAMORI" select --policy "$T/ind/policy.json" --store "$DB" --token "$ANALYST" "$T"/big-?.pcap 2>/dev/null &
 pid=$!
 # Wait until some batches are committed, then kill without warning.
 for _ in $(seq 1 100); do
   [ "$(stored_count "$DB")" -gt 0 ] && break
-  sleep 0.1
+  sleep 0.02
 done
 alive=0
 kill -0 $pid 2>/dev/null && alive=1
