@@ -27,7 +27,7 @@ SECONDS_PER=${LOAD_SECONDS:-10}
 CONNS=${LOAD_CONNECTIONS:-32}
 WRK_THREADS=${LOAD_WRK_THREADS:-1}
 SERVER_THREADS=${LOAD_SERVER_THREADS:-$(nproc)}
-ASSET_JSON=${LOAD_ASSET_JSON:-'{"category": "server", "vendor": "examplesoft", "product": "gateway", "version": "1.{n}", "cpe": "cpe:2.3:a:examplesoft:gateway:1.{n}:*:*:*:*:*:*:*", "role": "billing front end {n}", "connected_to_facility": true, "managed_by": "operator", "cloud": "none", "in_service_from": "2025-04-01"}'}
+ASSET_JSON=${LOAD_ASSET_JSON:-'{"name": "gateway {n}", "category": "server", "vendor": "examplesoft", "product": "gateway", "product_version": "1.{n}", "cpe": "cpe:2.3:a:examplesoft:gateway:1.{n}:*:*:*:*:*:*:*", "role": "billing front end {n}", "connected_to_specified_facility": true, "cloud_form": "none", "in_service_from": "2025-04-01"}'}
 REPORT_JSON=${LOAD_REPORT_JSON:-'{"kind": "statutory", "aware_at": "2026-11-20T09:00:00Z", "summary": "suspicious logins on the billing gateway ({n})", "contact": "soc@example.jp"}'}
 MAMORI=build/mamori
 say() { printf '[load] %s\n' "$*" >&2; }
