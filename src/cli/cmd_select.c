@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,11 @@ struct jsonl_sink {
     int fd; /* -1: no JSON Lines output */
     const char *name;
     const struct mm_policy *policy;
-    char *buf;
-    size_t cap;
+    pthread_mutex_t write_lock; /* workers format apart, write one at a time */
+    struct jsonl_buffer {
+        char *buf;
+        size_t cap;
+    } buffers[256]; /* one per worker (at most 256) */
 };
 
 static int write_all(int fd, const char *p, size_t n)
@@ -79,30 +83,34 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* Formats a whole batch, then writes it with write(2): only complete lines
  * ever reach the file, so a later failure cannot leave half a record. */
-static int jsonl_deliver(void *ctx, const struct mm_record *recs, size_t n, struct mm_err *err)
+static int jsonl_deliver(struct jsonl_sink *s, unsigned worker, const struct mm_record *recs, size_t n,
+                         struct mm_err *err)
 {
-    struct jsonl_sink *s = ctx;
     if (s->fd < 0)
         return 0;
+    struct jsonl_buffer *b = &s->buffers[worker];
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t need = MM_RECORD_JSON_BASE_MAX + recs[i].ncriteria * (MM_CRITERION_ID_MAX + 3);
-        if (s->cap - len < need) {
-            size_t ncap = s->cap ? s->cap * 2 : 1 << 20;
+        if (b->cap - len < need) {
+            size_t ncap = b->cap ? b->cap * 2 : 1 << 20;
             while (ncap - len < need)
                 ncap *= 2;
-            char *nb = realloc(s->buf, ncap);
+            char *nb = realloc(b->buf, ncap);
             if (!nb)
                 return mm_err_set(err, MM_ENOMEM, "out of memory formatting records");
-            s->buf = nb;
-            s->cap = ncap;
+            b->buf = nb;
+            b->cap = ncap;
         }
-        size_t w = mm_record_format_json(s->policy, &recs[i], s->buf + len, s->cap - len);
+        size_t w = mm_record_format_json(s->policy, &recs[i], b->buf + len, b->cap - len);
         if (w == 0)
             return mm_err_set(err, MM_EINVAL, "record too long to format");
         len += w;
     }
-    if (write_all(s->fd, s->buf, len) != 0)
+    pthread_mutex_lock(&s->write_lock);
+    int failed = write_all(s->fd, b->buf, len);
+    pthread_mutex_unlock(&s->write_lock);
+    if (failed)
         return mm_err_set(err, MM_EOUTPUT, "%s: write failed: %s", s->name, strerror(errno));
     return 0;
 }
@@ -148,10 +156,12 @@ struct select_sinks {
     uint64_t stored;
 };
 
-static int deliver_all(void *ctx, const struct mm_record *recs, size_t n, struct mm_err *err)
+/* Workers call this concurrently, each with its own id (see engine.h). */
+static int deliver_all(void *ctx, unsigned worker, const struct mm_record *recs, size_t n,
+                       struct mm_err *err)
 {
     struct select_sinks *s = ctx;
-    int rc = jsonl_deliver(&s->jsonl, recs, n, err);
+    int rc = jsonl_deliver(&s->jsonl, worker, recs, n, err);
     if (rc == 0 && s->writer) {
         struct mm_err serr;
         mm_err_clear(&serr);
@@ -265,6 +275,7 @@ int mm_cmd_select(int argc, char **argv)
     struct mm_session session = {0};
     struct select_sinks sinks = {.jsonl = {.fd = STDOUT_FILENO, .name = "standard output", .policy = policy}};
     struct jsonl_sink *sink = &sinks.jsonl;
+    pthread_mutex_init(&sink->write_lock, NULL);
     if (store_path) {
         int rc = mm_session_open(&session, "mamori select", store_path, token, MM_ACT_RECORDS_WRITE);
         if (rc) {
@@ -352,7 +363,9 @@ out:
         fprintf(stderr, "mamori select: %s: %s\n", out_path, strerror(errno));
         exit_code = MM_EXIT_FAIL;
     }
-    free(sink->buf);
+    for (size_t i = 0; i < sizeof sink->buffers / sizeof sink->buffers[0]; i++)
+        free(sink->buffers[i].buf);
+    pthread_mutex_destroy(&sink->write_lock);
     mm_policy_free(policy);
     return exit_code;
 }

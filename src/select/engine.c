@@ -36,7 +36,7 @@ struct engine {
     const struct mm_select_options *opt;
     const struct mm_policy *policy;
     uint32_t *rank;               /* criterion index -> position in id order */
-    pthread_mutex_t deliver_lock; /* serializes opt->deliver */
+    pthread_mutex_t deliver_lock; /* guards the first delivery error */
     atomic_int abort;             /* a delivery failed: every worker stops */
     struct mm_err deliver_err;
     int deliver_rc;
@@ -111,15 +111,20 @@ static void flush_batch(struct worker *w)
     if (w->nbatch == 0)
         return;
     struct engine *e = w->eng;
-    pthread_mutex_lock(&e->deliver_lock);
     if (!atomic_load(&e->abort)) {
-        int rc = e->opt->deliver(e->opt->deliver_ctx, w->batch, w->nbatch, &e->deliver_err);
+        struct mm_err derr;
+        mm_err_clear(&derr);
+        int rc = e->opt->deliver(e->opt->deliver_ctx, w->id, w->batch, w->nbatch, &derr);
         if (rc) {
-            e->deliver_rc = rc;
+            pthread_mutex_lock(&e->deliver_lock);
+            if (!e->deliver_rc) {
+                e->deliver_rc = rc;
+                e->deliver_err = derr;
+            }
+            pthread_mutex_unlock(&e->deliver_lock);
             atomic_store(&e->abort, 1);
         }
     }
-    pthread_mutex_unlock(&e->deliver_lock);
     w->nbatch = 0;
     w->npool = 0;
 }

@@ -49,10 +49,11 @@ void mm_select_stats_fini(struct mm_select_stats *s);
 /* Add every counter of src into dst (same ncriteria). */
 void mm_select_stats_add(struct mm_select_stats *dst, const struct mm_select_stats *src);
 
-/* Receives finished records in batches. Calls are serialized by the engine
- * (never two at once), so a sink needs no locking of its own. A nonzero
- * return stops the run and is returned by mm_select_run_*(). */
-typedef int (*mm_record_deliver_fn)(void *ctx, const struct mm_record *recs, size_t n,
+/* Receives finished records in batches. Workers call it concurrently, each
+ * with its own id (0 .. workers-1); calls with the same id never overlap, so
+ * a sink can keep per-worker buffers and lock only what workers share. A
+ * nonzero return stops the run and is returned by mm_select_run_*(). */
+typedef int (*mm_record_deliver_fn)(void *ctx, unsigned worker, const struct mm_record *recs, size_t n,
                                     struct mm_err *err);
 
 struct mm_select_options {

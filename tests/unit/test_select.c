@@ -8,6 +8,7 @@
 #include "select/record_json.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,14 +21,20 @@ struct collected {
     const struct mm_policy *policy;
 };
 
-static int collect_deliver(void *ctx, const struct mm_record *recs, size_t n, struct mm_err *err)
+static pthread_mutex_t collect_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Workers deliver concurrently: the collector locks. */
+static int collect_deliver(void *ctx, unsigned worker, const struct mm_record *recs, size_t n,
+                           struct mm_err *err)
 {
     struct collected *c = ctx;
+    pthread_mutex_lock(&collect_lock);
     for (size_t i = 0; i < n && c->n < 4096; i++) {
         char buf[4096];
         size_t len = mm_record_format_json(c->policy, &recs[i], buf, sizeof buf);
         c->lines[c->n++] = strndup(buf, len);
     }
+    pthread_mutex_unlock(&collect_lock);
     return 0;
 }
 
