@@ -273,6 +273,10 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
     for n in "${NOTES[@]}"; do echo "- $n"; done
   fi
 } >"$tmp"
+# Keep the control plane section that bench/load.sh writes into the same file.
+if [ -f "$RESULTS" ] && grep -q '^## Control plane' "$RESULTS"; then
+  { echo; sed -n '/^## Control plane/,$p' "$RESULTS"; } >>"$tmp"
+fi
 mv "$tmp" "$RESULTS"
 say "wrote $RESULTS"
 cat "$RESULTS"
