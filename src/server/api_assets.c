@@ -20,55 +20,16 @@ static bool asset_id(const struct mm_api_request *req, struct mm_api_response *r
 /* POST /api/v1/assets -> 201 {"id", "version": 1} */
 static void asset_create(const struct mm_api_request *req, struct mm_api_response *res)
 {
-    const struct mm_cp_settings *cfg;
-    struct mm_actor a;
-    if (!mm_cp_start(req, res, &cfg, &a))
-        return;
-    struct mm_err err;
-    mm_err_clear(&err);
-    json_t *problems = json_array();
-    int64_t id = 0;
-    char object[64] = "asset:?";
-    int rc = mm_cp_tx_begin(req, &err);
-    if (!rc) {
-        rc = mm_registry_create(req->store, cfg, &a, req->json, req->now_ns, &id, problems, &err);
-        snprintf(object, sizeof object, "asset:%lld", (long long)id);
-        rc = mm_cp_tx_end(req, res, rc, object, 1, &err);
-    }
-    if (rc) {
-        mm_cp_fail(res, rc, &err, problems);
-    } else {
-        res->status = 201;
-        res->json = json_pack("{s:I, s:i}", "id", (json_int_t)id, "version", 1);
-        mm_api_header(res, "Location", "/api/v1/assets/%lld", (long long)id);
-    }
-    json_decref(problems);
+    mm_cp_create(req, res, "asset", "/api/v1/assets", mm_registry_create);
 }
 
 /* PUT /api/v1/assets/{id}: a new version -> {"id", "version"} */
 static void asset_update(const struct mm_api_request *req, struct mm_api_response *res)
 {
-    const struct mm_cp_settings *cfg;
-    struct mm_actor a;
     int64_t id;
-    if (!asset_id(req, res, &id) || !mm_cp_start(req, res, &cfg, &a))
-        return;
-    struct mm_err err;
-    mm_err_clear(&err);
-    json_t *problems = json_array();
     int version = 0;
-    char object[64];
-    snprintf(object, sizeof object, "asset:%lld", (long long)id);
-    int rc = mm_cp_tx_begin(req, &err);
-    if (!rc) {
-        rc = mm_registry_update(req->store, cfg, &a, id, req->json, req->now_ns, &version, problems, &err);
-        rc = mm_cp_tx_end(req, res, rc, object, 1, &err);
-    }
-    if (rc)
-        mm_cp_fail(res, rc, &err, problems);
-    else
+    if (asset_id(req, res, &id) && mm_cp_new_version(req, res, "asset", id, mm_registry_update, &version))
         res->json = json_pack("{s:I, s:i}", "id", (json_int_t)id, "version", version);
-    json_decref(problems);
 }
 
 /* GET /api/v1/assets/{id}[?as_of=RFC3339] */

@@ -125,3 +125,55 @@ json_t *mm_cp_page(json_t *items, int64_t total, int64_t limit, int64_t offset)
                      (json_int_t)limit, "offset", (json_int_t)offset, "next",
                      last && offset + (int64_t)n < total ? json_string(next) : json_null());
 }
+
+void mm_cp_create(const struct mm_api_request *req, struct mm_api_response *res, const char *kind,
+                  const char *collection, mm_cp_create_fn create)
+{
+    const struct mm_cp_settings *cfg;
+    struct mm_actor a;
+    if (!mm_cp_start(req, res, &cfg, &a))
+        return;
+    struct mm_err err;
+    mm_err_clear(&err);
+    json_t *problems = json_array();
+    int64_t id = 0;
+    char object[64];
+    snprintf(object, sizeof object, "%s:?", kind);
+    int rc = mm_cp_tx_begin(req, &err);
+    if (!rc) {
+        rc = create(req->store, cfg, &a, req->json, req->now_ns, &id, problems, &err);
+        snprintf(object, sizeof object, "%s:%lld", kind, (long long)id);
+        rc = mm_cp_tx_end(req, res, rc, object, 1, &err);
+    }
+    if (rc) {
+        mm_cp_fail(res, rc, &err, problems);
+    } else {
+        res->status = 201;
+        res->json = json_pack("{s:I, s:i}", "id", (json_int_t)id, "version", 1);
+        mm_api_header(res, "Location", "%s/%lld", collection, (long long)id);
+    }
+    json_decref(problems);
+}
+
+bool mm_cp_new_version(const struct mm_api_request *req, struct mm_api_response *res,
+                       const char *kind, int64_t id, mm_cp_version_fn add, int *version)
+{
+    const struct mm_cp_settings *cfg;
+    struct mm_actor a;
+    if (!mm_cp_start(req, res, &cfg, &a))
+        return false;
+    struct mm_err err;
+    mm_err_clear(&err);
+    json_t *problems = json_array();
+    char object[64];
+    snprintf(object, sizeof object, "%s:%lld", kind, (long long)id);
+    int rc = mm_cp_tx_begin(req, &err);
+    if (!rc) {
+        rc = add(req->store, cfg, &a, id, req->json, req->now_ns, version, problems, &err);
+        rc = mm_cp_tx_end(req, res, rc, object, 1, &err);
+    }
+    if (rc)
+        mm_cp_fail(res, rc, &err, problems);
+    json_decref(problems);
+    return rc == 0;
+}

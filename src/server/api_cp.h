@@ -27,6 +27,21 @@ void mm_cp_audit_read(const struct mm_api_request *req, struct mm_api_response *
 int mm_cp_tx_begin(const struct mm_api_request *req, struct mm_err *err);
 int mm_cp_tx_end(const struct mm_api_request *req, struct mm_api_response *res, int rc,
                  const char *object, int64_t count, struct mm_err *err);
+/* The domain's write functions (registry and reports share these shapes). */
+typedef int (*mm_cp_create_fn)(struct mm_store *s, const struct mm_cp_settings *cfg,
+                               const struct mm_actor *a, const json_t *body, int64_t now_ns,
+                               int64_t *id, json_t *problems, struct mm_err *err);
+typedef int (*mm_cp_version_fn)(struct mm_store *s, const struct mm_cp_settings *cfg,
+                                const struct mm_actor *a, int64_t id, const json_t *body,
+                                int64_t now_ns, int *version, json_t *problems, struct mm_err *err);
+/* Create an object ("asset", "report") from the request body in one audited transaction; answers
+ * 201 {"id", "version": 1} with Location "<collection>/<id>", or the problems. */
+void mm_cp_create(const struct mm_api_request *req, struct mm_api_response *res, const char *kind,
+                  const char *collection, mm_cp_create_fn create);
+/* Add a version to object id in one audited transaction. Returns true with *version set (the
+ * caller answers), or false with the error answered. */
+bool mm_cp_new_version(const struct mm_api_request *req, struct mm_api_response *res,
+                       const char *kind, int64_t id, mm_cp_version_fn add, int *version);
 /* {"items": items, "total", "limit", "offset", "next": the cursor for the next page (the last
  * id, as a string) or null}. items stolen. */
 json_t *mm_cp_page(json_t *items, int64_t total, int64_t limit, int64_t offset);

@@ -28,58 +28,20 @@ static void derive_all(json_t *incident)
 /* POST /api/v1/reports: a new incident with its initial report -> 201 {"id", "version": 1} */
 static void report_create(const struct mm_api_request *req, struct mm_api_response *res)
 {
-    const struct mm_cp_settings *cfg;
-    struct mm_actor a;
-    if (!mm_cp_start(req, res, &cfg, &a))
-        return;
-    struct mm_err err;
-    mm_err_clear(&err);
-    json_t *problems = json_array();
-    int64_t id = 0;
-    char object[64] = "report:?";
-    int rc = mm_cp_tx_begin(req, &err);
-    if (!rc) {
-        rc = mm_report_create(req->store, cfg, &a, req->json, req->now_ns, &id, problems, &err);
-        snprintf(object, sizeof object, "report:%lld", (long long)id);
-        rc = mm_cp_tx_end(req, res, rc, object, 1, &err);
-    }
-    if (rc) {
-        mm_cp_fail(res, rc, &err, problems);
-    } else {
-        res->status = 201;
-        res->json = json_pack("{s:I, s:i}", "id", (json_int_t)id, "version", 1);
-        mm_api_header(res, "Location", "/api/v1/reports/%lld", (long long)id);
-    }
-    json_decref(problems);
+    mm_cp_create(req, res, "report", "/api/v1/reports", mm_report_create);
 }
 
 /* POST /api/v1/reports/{id}/versions {"stage": "update"|"final", ...} -> 201 {"id", "version"} */
 static void report_add_version(const struct mm_api_request *req, struct mm_api_response *res)
 {
-    const struct mm_cp_settings *cfg;
-    struct mm_actor a;
     int64_t id;
-    if (!report_id(req, res, &id) || !mm_cp_start(req, res, &cfg, &a))
-        return;
-    struct mm_err err;
-    mm_err_clear(&err);
-    json_t *problems = json_array();
     int version = 0;
-    char object[64];
-    snprintf(object, sizeof object, "report:%lld", (long long)id);
-    int rc = mm_cp_tx_begin(req, &err);
-    if (!rc) {
-        rc = mm_report_add_version(req->store, cfg, &a, id, req->json, req->now_ns, &version, problems, &err);
-        rc = mm_cp_tx_end(req, res, rc, object, 1, &err);
-    }
-    if (rc) {
-        mm_cp_fail(res, rc, &err, problems);
-    } else {
-        res->status = 201;
-        res->json = json_pack("{s:I, s:i, s:s}", "id", (json_int_t)id, "version", version, "stage",
-                              json_string_value(json_object_get(req->json, "stage")));
-    }
-    json_decref(problems);
+    if (!report_id(req, res, &id) ||
+        !mm_cp_new_version(req, res, "report", id, mm_report_add_version, &version))
+        return;
+    res->status = 201;
+    res->json = json_pack("{s:I, s:i, s:s}", "id", (json_int_t)id, "version", version, "stage",
+                          json_string_value(json_object_get(req->json, "stage")));
 }
 
 /* GET /api/v1/reports/{id}: the incident with every version */
