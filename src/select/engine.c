@@ -55,9 +55,6 @@ struct worker {
     size_t nbatch, npool;
     struct mm_record batch[BATCH_RECORDS];
     uint32_t pool[BATCH_CRITERIA];
-    /* file mode */
-    const char *const *paths;
-    size_t npaths;
     int rc;
     struct mm_err err;
 };
@@ -427,25 +424,19 @@ static void worker_finish(struct worker *w)
     flush_batch(w);
 }
 
-/* Decode a captured frame and count it into count (NULL: someone else
- * counts: every file worker sees every packet, worker 0 counts them).
- * Returns true when p holds an IP packet of shard `shard` of nshards. */
-static bool admit(struct mm_select_stats *count, unsigned shard, unsigned nshards,
-                  const struct mm_packet *pkt, struct mm_packet_facts *p)
+/* Decode a captured frame and count it (each packet is decoded, and so
+ * counted, exactly once). Returns true when p holds an IP packet. */
+static bool admit(struct mm_select_stats *count, const struct mm_packet *pkt, struct mm_packet_facts *p)
 {
     enum mm_decode_reason why = mm_decode(pkt->linktype, pkt->data, pkt->caplen, p);
-    if (count) {
-        count->packets++;
-        count->bytes_captured += pkt->caplen;
-        count->bytes_wire += pkt->wirelen;
-        if (why == MM_DECODE_NOT_IP)
-            count->not_ip++;
-        else if (why != MM_DECODE_OK)
-            count->malformed[why]++;
-    }
-    if (why != MM_DECODE_OK)
-        return false;
-    return nshards == 1 || (mm_flow_shard_hash(p) >> 32) % nshards == shard;
+    count->packets++;
+    count->bytes_captured += pkt->caplen;
+    count->bytes_wire += pkt->wirelen;
+    if (why == MM_DECODE_NOT_IP)
+        count->not_ip++;
+    else if (why != MM_DECODE_OK)
+        count->malformed[why]++;
+    return why == MM_DECODE_OK;
 }
 
 /* Later fragments get their ports from the datagram's first fragment
@@ -458,16 +449,15 @@ static bool packet_ready(struct worker *w, int64_t ts, struct mm_packet_facts *p
     return true;
 }
 
-static void *file_worker_main(void *arg)
+/* One worker over the capture files: read, decode and track in one loop. */
+static void single_worker_run(struct worker *w, const char *const *paths, size_t npaths)
 {
-    struct worker *w = arg;
-    unsigned nworkers = w->eng->opt->workers;
     struct mm_packet_facts facts[PACKET_BATCH];
     int64_t ts[PACKET_BATCH];
     uint64_t hash[PACKET_BATCH];
-    for (size_t i = 0; i < w->npaths && w->rc == 0 && !atomic_load(&w->eng->abort); i++) {
+    for (size_t i = 0; i < npaths && w->rc == 0 && !atomic_load(&w->eng->abort); i++) {
         struct mm_capture *cap = NULL;
-        w->rc = mm_capture_open_file(&cap, w->paths[i], &w->err);
+        w->rc = mm_capture_open_file(&cap, paths[i], &w->err);
         if (w->rc)
             break;
         struct mm_packet pkt;
@@ -477,7 +467,7 @@ static void *file_worker_main(void *arg)
              * the lookups: the cache misses overlap instead of queueing. */
             unsigned n = 0;
             while (n < PACKET_BATCH && (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
-                if (admit(w->id == 0 ? &w->stats : NULL, w->id, nworkers, &pkt, &facts[n]) &&
+                if (admit(&w->stats, &pkt, &facts[n]) &&
                     packet_ready(w, pkt.ts_ns, &facts[n], &hash[n])) {
                     ts[n] = pkt.ts_ns;
                     mm_flow_table_prefetch(w->flows, hash[n]);
@@ -492,7 +482,6 @@ static void *file_worker_main(void *arg)
         mm_capture_close(cap);
     }
     worker_finish(w);
-    return NULL;
 }
 
 /* ---- several workers over capture files: each packet read and decoded once ----
@@ -623,7 +612,7 @@ static void stream_decode(struct file_stream *fs, struct worker *w, long long se
         slot->shard[s].n = 0;
     for (unsigned i = 0; i < n; i++) {
         struct mm_packet_facts p;
-        if (!admit(&w->stats, 0, 1, &pkts[i], &p))
+        if (!admit(&w->stats, &pkts[i], &p))
             continue;
         struct shard_facts *sf = &slot->shard[(mm_flow_shard_hash(&p) >> 32) % fs->nworkers];
         sf->ts[sf->n] = pkts[i].ts_ns;
@@ -740,6 +729,21 @@ static int collect(struct engine *e, struct worker *ws, unsigned n, struct mm_se
     return rc;
 }
 
+/* Initialize n workers sharing max_flows; *inited counts those to finish
+ * with worker_fini, failed one included. */
+static int workers_init(struct engine *e, struct worker *ws, unsigned n, unsigned *inited,
+                        struct mm_err *err)
+{
+    size_t per_worker = e->opt->max_flows / n ? e->opt->max_flows / n : 1;
+    for (*inited = 0; *inited < n;) {
+        int rc = worker_init(&ws[*inited], e, *inited, per_worker);
+        (*inited)++;
+        if (rc)
+            return mm_err_set(err, rc, "%s", ws[*inited - 1].err.msg);
+    }
+    return 0;
+}
+
 int mm_select_run_files(const struct mm_select_options *opt, const char *const *paths, size_t npaths,
                         struct mm_select_stats *stats, struct mm_err *err)
 {
@@ -760,19 +764,10 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
         rc = mm_err_set(err, MM_ENOMEM, "out of memory");
         goto out;
     }
-    size_t per_worker = opt->max_flows / n ? opt->max_flows / n : 1;
-    for (; inited < n; inited++) {
-        rc = worker_init(&ws[inited], &e, inited, per_worker);
-        if (rc) {
-            mm_err_set(err, rc, "%s", ws[inited].err.msg);
-            inited++;
-            goto out;
-        }
-        ws[inited].paths = paths;
-        ws[inited].npaths = npaths;
-    }
+    if ((rc = workers_init(&e, ws, n, &inited, err)))
+        goto out;
     if (n == 1) {
-        file_worker_main(&ws[0]);
+        single_worker_run(&ws[0], paths, npaths);
     } else {
         if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, paths, npaths, n) != 0) {
             rc = mm_err_set(err, MM_ENOMEM, "out of memory for %u workers", n);
@@ -913,15 +908,12 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
         rc = mm_err_set(err, MM_ENOMEM, "out of memory");
         goto out;
     }
-    size_t per_worker = opt->max_flows / n ? opt->max_flows / n : 1;
-    for (; inited < n; inited++) {
-        rc = worker_init(&ws[inited], &e, inited, per_worker);
-        lws[inited].w = &ws[inited];
-        if (!rc && n > 1 && !(lws[inited].ring.items = calloc(RING_SLOTS, sizeof(struct ring_item))))
-            rc = mm_err_set(&ws[inited].err, MM_ENOMEM, "out of memory for a worker ring");
-        if (rc) {
-            mm_err_set(err, rc, "%s", ws[inited].err.msg);
-            inited++;
+    if ((rc = workers_init(&e, ws, n, &inited, err)))
+        goto out;
+    for (unsigned i = 0; i < n; i++) {
+        lws[i].w = &ws[i];
+        if (n > 1 && !(lws[i].ring.items = calloc(RING_SLOTS, sizeof(struct ring_item)))) {
+            rc = mm_err_set(err, MM_ENOMEM, "out of memory for a worker ring");
             goto out;
         }
     }
@@ -945,7 +937,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
         int st = mm_capture_next(cap, &pkt, &cap_err);
         int64_t now = mm_time_now_ns();
         if (st == MM_CAPTURE_PACKET) {
-            if (!admit(&reader_stats, 0, 1, &pkt, &item.facts))
+            if (!admit(&reader_stats, &pkt, &item.facts))
                 goto tick;
             if (n == 1) {
                 uint64_t h;
