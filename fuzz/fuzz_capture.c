@@ -1,4 +1,5 @@
-/* fuzz_capture.c - libFuzzer target: the pcap/pcapng reader over arbitrary bytes, then decode. */
+/* fuzz_capture.c - libFuzzer target: the pcap/pcapng reader over arbitrary bytes, then decode; a
+ * classic pcap read in byte ranges (as several workers read it) must give what reading in order gives. */
 #include "net/capture.h"
 #include "net/decode.h"
 
@@ -7,6 +8,42 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The engine's way with several workers: cut the file into ranges, guess
+ * each range's first record, keep the guess only if the previous range's
+ * records end there, else read from where they end. The records and the
+ * final status must equal the in-order read's. */
+static void check_ranges(const struct mm_capture *cap, const uint8_t *data, size_t size,
+                         const uint8_t *const *seq, size_t nseq, int seq_rc, const char *seq_msg)
+{
+    uint64_t first = mm_capture_offset(cap), chain = first;
+    uint64_t chunk = 1 + (size ? data[size - 1] % 97 : 0);
+    size_t n = 0;
+    int rc = MM_CAPTURE_END;
+    struct mm_err err = {0};
+    for (uint64_t start = first; start < size && rc == MM_CAPTURE_END; start += chunk) {
+        uint64_t end = size - start > chunk ? start + chunk : size;
+        uint64_t guess = start == first ? start : mm_capture_resync(cap, start, end);
+        if (guess != UINT64_MAX && (guess < start || guess >= end))
+            abort();
+        uint64_t off = chain; /* == guess when the guess was right */
+        while (off < end) {
+            struct mm_packet pkt;
+            int st = mm_capture_read_at(cap, &off, &pkt, &err);
+            if (st == MM_CAPTURE_PACKET) {
+                if (n >= nseq || pkt.data != seq[n])
+                    abort();
+                n++;
+            } else {
+                rc = st;
+                break;
+            }
+        }
+        chain = off;
+    }
+    if (n != nseq || (rc < 0) != (seq_rc < 0) || (rc < 0 && strcmp(err.msg, seq_msg) != 0))
+        abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,7 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mm_packet pkt;
     int rc;
     uint64_t last = mm_capture_offset(cap);
+    size_t nseq = 0;
+    const uint8_t **seq = malloc((size / 8 + 1) * sizeof *seq);
+    if (!seq)
+        abort();
     while ((rc = mm_capture_next(cap, &pkt, &err)) == MM_CAPTURE_PACKET) {
+        seq[nseq++] = pkt.data;
         /* The packet lies inside the input, and the reader moves forward. */
         if (pkt.data < data || pkt.caplen > size || (size_t)(pkt.data - data) > size - pkt.caplen)
             abort();
@@ -42,6 +84,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc != MM_CAPTURE_END || mm_capture_offset(cap) != size) {
         abort(); /* a clean end consumed the whole input */
     }
+    /* A fresh handle: an error makes one unsplittable. */
+    struct mm_capture *fresh;
+    if (mm_capture_open_memory(&fresh, data, size, "fuzz", &err) == 0) {
+        if (mm_capture_splittable(fresh))
+            check_ranges(fresh, data, size, seq, nseq, rc, err.msg);
+        mm_capture_close(fresh);
+    }
+    free(seq);
     mm_capture_close(cap);
     return 0;
 }

@@ -21,7 +21,8 @@
 
 const char MM_HELP_SELECT[] =
     "usage: mamori select --policy POLICY.json [--trust KEY.pub] [--out FILE|-] [--stats FILE]\n"
-    "                     [--workers N] [--max-flows N] (INPUT... | --interface IFACE)\n"
+    "                     [--workers N] [--max-flows N] [--chunk BYTES]\n"
+    "                     (INPUT... | --interface IFACE)\n"
     "\n"
     "Reads capture files (pcap or pcapng) or a live interface, keeps only the flows\n"
     "whose direction the policy's route allows and that match an active criterion,\n"
@@ -44,6 +45,9 @@ const char MM_HELP_SELECT[] =
     "                    the flows by a symmetric hash (default 1)\n"
     "  --max-flows N     flow table bound over all workers (default 1000000); when\n"
     "                    full, the least recently seen nearby flow is ended early\n"
+    "  --chunk BYTES     with several workers, a classic pcap file is read in byte\n"
+    "                    ranges of this size, one per worker at a time (default\n"
+    "                    262144; the records are the same for any size)\n"
     "  --interface IFACE live capture (needs CAP_NET_RAW); stops on SIGINT/SIGTERM\n"
     "  --store PATH      also write the records into the store (an analyst's token,\n"
     "                    --token or MAMORI_TOKEN), in one transaction per batch; the\n"
@@ -222,11 +226,12 @@ int mm_cmd_select(int argc, char **argv)
         {"stats", required_argument, NULL, 's'},  {"workers", required_argument, NULL, 'w'},
         {"max-flows", required_argument, NULL, 'm'}, {"interface", required_argument, NULL, 'i'},
         {"store", required_argument, NULL, 'S'},  {"token", required_argument, NULL, 't'},
-        {"trust", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
+        {"trust", required_argument, NULL, 'T'},  {"chunk", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *policy_path = NULL, *out_path = NULL, *stats_path = NULL, *iface = NULL;
     const char *store_path = NULL, *token = NULL, *trust = NULL;
-    unsigned long long workers = 1, max_flows = 1000000;
+    unsigned long long workers = 1, max_flows = 1000000, chunk = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -244,6 +249,10 @@ int mm_cmd_select(int argc, char **argv)
             break;
         case 'm':
             if (parse_count("--max-flows", optarg, 1ULL << 30, &max_flows))
+                return MM_EXIT_USAGE;
+            break;
+        case 'c':
+            if (parse_count("--chunk", optarg, 1ULL << 30, &chunk))
                 return MM_EXIT_USAGE;
             break;
         case 'h': fputs(MM_HELP_SELECT, stdout); return MM_EXIT_OK;
@@ -314,6 +323,7 @@ int mm_cmd_select(int argc, char **argv)
     struct mm_select_options opt = {.policy = policy,
                                     .workers = (unsigned)workers,
                                     .max_flows = (size_t)max_flows,
+                                    .file_chunk_bytes = (size_t)chunk,
                                     .deliver = deliver_all,
                                     .deliver_ctx = &sinks,
                                     .stop = &stop_requested};

@@ -176,34 +176,65 @@ static int pcap_open_header(struct mm_capture *cap, uint32_t magic, struct mm_er
     return 0;
 }
 
-static inline int pcap_next_rec(struct mm_capture *cap, struct mm_packet *pkt, struct mm_err *err)
+/* A record error as "name: offset N: detail", also copied to sticky
+ * (the sequential reader's) unless NULL: readers of byte ranges
+ * (mm_capture_read_at) share the handle and leave it alone. */
+__attribute__((format(printf, 6, 7), cold, noinline)) static int
+record_error(const struct mm_capture *cap, struct mm_err *err, char *sticky, int code, size_t at,
+             const char *fmt, ...)
 {
-    size_t off = cap->off;
+    char detail[384], msg[sizeof(((struct mm_err *)0)->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof msg, "%s: offset %zu: %s", cap->name, at, detail);
+    if (sticky)
+        memcpy(sticky, msg, sizeof msg);
+    return mm_err_set(err, code, "%s", msg);
+}
+
+/* The record at off; on success *next is where the following one starts. */
+static inline int pcap_record_at(const struct mm_capture *cap, size_t off, struct mm_packet *pkt,
+                                 size_t *next, struct mm_err *err, char *sticky)
+{
     size_t left = cap->len - off;
     uint32_t hl = cap->rec_hdr_len;
     if (__builtin_expect(left < hl, 0)) {
         if (left == 0)
             return MM_CAPTURE_END;
-        return fail(cap, err, MM_ETRUNCATED, off,
-                    "truncated packet record header (%zu of %u bytes)", left, hl);
+        return record_error(cap, err, sticky, MM_ETRUNCATED, off,
+                            "truncated packet record header (%zu of %u bytes)", left, hl);
     }
     const uint8_t *h = cap->base + off;
     bool swap = cap->swap;
     uint32_t sec = rd32(h, swap), frac = rd32(h + 4, swap);
     uint32_t caplen = rd32(h + 8, swap), wirelen = rd32(h + 12, swap);
     if (__builtin_expect(caplen > cap->max_caplen, 0))
-        return fail(cap, err, MM_EFORMAT, off, "packet record caplen %u exceeds the maximum of %u",
-                    caplen, cap->max_caplen);
+        return record_error(cap, err, sticky, MM_EFORMAT, off,
+                            "packet record caplen %u exceeds the maximum of %u", caplen, cap->max_caplen);
     if (__builtin_expect(caplen > left - hl, 0))
-        return fail(cap, err, MM_ETRUNCATED, off,
-                    "truncated packet record (caplen %u, %zu bytes left)", caplen, left - hl);
+        return record_error(cap, err, sticky, MM_ETRUNCATED, off,
+                            "truncated packet record (caplen %u, %zu bytes left)", caplen, left - hl);
     pkt->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * cap->frac_mult;
     pkt->caplen = caplen;
     pkt->wirelen = wirelen;
     pkt->linktype = cap->linktype;
     pkt->data = h + hl;
-    cap->off = off + hl + caplen;
+    *next = off + hl + caplen;
     return MM_CAPTURE_PACKET;
+}
+
+/* The sequential reader: an error becomes sticky. */
+static inline int pcap_next_rec(struct mm_capture *cap, struct mm_packet *pkt, struct mm_err *err)
+{
+    size_t next = 0;
+    int st = pcap_record_at(cap, cap->off, pkt, &next, err, cap->errmsg);
+    if (__builtin_expect(st == MM_CAPTURE_PACKET, 1))
+        cap->off = next;
+    else if (st < 0)
+        cap->err_code = st;
+    return st;
 }
 
 /* ---- pcapng ---------------------------------------------------------- */
@@ -672,6 +703,86 @@ int mm_capture_next(struct mm_capture *cap, struct mm_packet *pkt, struct mm_err
 uint64_t mm_capture_offset(const struct mm_capture *cap)
 {
     return cap->kind == KIND_LIVE ? 0 : (uint64_t)cap->off;
+}
+
+uint64_t mm_capture_prefault(const struct mm_capture *cap, uint64_t from, uint64_t len)
+{
+    if (!cap->map || from >= cap->map_len)
+        return from;
+    uint64_t end = len < cap->map_len - from ? from + len : cap->map_len;
+    /* Whole pages: the kernel wants a page-aligned start. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)cap->map + from) & ~(page - 1);
+    uintptr_t hi = (uintptr_t)cap->map + end;
+    /* Best effort: on a kernel without MADV_POPULATE_READ (before 5.14)
+     * the reader simply takes the faults itself. */
+    (void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+    return end;
+}
+
+bool mm_capture_splittable(const struct mm_capture *cap)
+{
+    return cap->kind == KIND_PCAP && cap->err_code == 0;
+}
+
+uint64_t mm_capture_size(const struct mm_capture *cap)
+{
+    return cap->kind == KIND_LIVE ? 0 : (uint64_t)cap->len;
+}
+
+int mm_capture_read_at(const struct mm_capture *cap, uint64_t *off, struct mm_packet *pkt,
+                       struct mm_err *err)
+{
+    size_t next = 0;
+    int st = pcap_record_at(cap, (size_t)*off, pkt, &next, err, NULL);
+    if (st == MM_CAPTURE_PACKET)
+        *off = next;
+    return st;
+}
+
+/* Does a plausible run of records start at off? Each header must fit the
+ * file and the snap length and carry a valid fraction of a second, with
+ * times close together, for RESYNC_RECORDS records or up to the file's
+ * end. Payload bytes pass this by chance about once in 10^14 (a
+ * microsecond fraction alone is valid with probability 2^-12), and a
+ * false start is caught anyway when the chain is verified. */
+#define RESYNC_RECORDS 6
+#define RESYNC_MAX_GAP_S 86400u
+
+static bool pcap_chain_at(const struct mm_capture *cap, size_t off)
+{
+    uint32_t frac_limit = cap->frac_mult == 1 ? 1000000000u : 1000000u;
+    uint32_t hl = cap->rec_hdr_len;
+    uint32_t prev_sec = 0;
+    for (int k = 0; k < RESYNC_RECORDS; k++) {
+        size_t left = cap->len - off;
+        if (left == 0)
+            return k > 0;
+        if (left < hl)
+            return false;
+        const uint8_t *h = cap->base + off;
+        uint32_t sec = rd32(h, cap->swap), frac = rd32(h + 4, cap->swap);
+        uint32_t caplen = rd32(h + 8, cap->swap), wirelen = rd32(h + 12, cap->swap);
+        if (frac >= frac_limit || caplen > cap->max_caplen || caplen > left - hl || wirelen < caplen)
+            return false;
+        if (k > 0 && (sec - prev_sec > RESYNC_MAX_GAP_S && prev_sec - sec > RESYNC_MAX_GAP_S))
+            return false;
+        prev_sec = sec;
+        off += hl + caplen;
+    }
+    return true;
+}
+
+uint64_t mm_capture_resync(const struct mm_capture *cap, uint64_t from, uint64_t to)
+{
+    if (cap->kind != KIND_PCAP)
+        return UINT64_MAX;
+    if (to > cap->len)
+        to = cap->len;
+    for (uint64_t off = from; off < to; off++)
+        if (pcap_chain_at(cap, (size_t)off))
+            return off;
+    return UINT64_MAX;
 }
 
 void mm_capture_break(struct mm_capture *cap)

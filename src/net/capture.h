@@ -3,6 +3,7 @@
 #define MM_CAPTURE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/error.h"
@@ -59,9 +60,35 @@ int mm_capture_next(struct mm_capture *cap, struct mm_packet *pkt, struct mm_err
 /* Byte offset of the next record (files); 0 for live. */
 uint64_t mm_capture_offset(const struct mm_capture *cap);
 
+/* Map the page tables for bytes [from, from + len) of a mapped capture
+ * file, so that a reader getting there takes no page faults (clipped to
+ * the file; a no-op for buffers and live captures). Reads only what open
+ * set, so it may run on another thread while one calls next(). Returns
+ * the end of the range actually covered. */
+uint64_t mm_capture_prefault(const struct mm_capture *cap, uint64_t from, uint64_t len);
+
 /* Ask a live capture to stop: the next next() returns MM_CAPTURE_END.
  * Async-signal-safe. No-op for files. */
 void mm_capture_break(struct mm_capture *cap);
+
+/* ---- reading one classic pcap file from several threads ----
+ * Its records can be read at any byte offset without the handle's cursor,
+ * so threads may each take a byte range. The functions below read only
+ * what open set and may run concurrently (with each other and with next()). */
+
+/* True for a classic pcap file (pcapng's interface blocks make its records
+ * depend on what came before, so it is read in order). */
+bool mm_capture_splittable(const struct mm_capture *cap);
+/* The file's size in bytes (0 for live). */
+uint64_t mm_capture_size(const struct mm_capture *cap);
+/* The record at *off, as next() would return it, with the same checks and
+ * messages; on success *off moves to the following record. */
+int mm_capture_read_at(const struct mm_capture *cap, uint64_t *off, struct mm_packet *pkt,
+                       struct mm_err *err);
+/* The first offset in [from, to) where a plausible run of record headers
+ * starts, or UINT64_MAX. A guess: the caller must check that the record
+ * before it ends exactly there (a false start is possible on crafted data). */
+uint64_t mm_capture_resync(const struct mm_capture *cap, uint64_t from, uint64_t to);
 
 /* Packets the kernel dropped (live; 0 for files). */
 uint64_t mm_capture_dropped(const struct mm_capture *cap);

@@ -32,6 +32,24 @@ struct frag_entry {
     int64_t ts_ns;
 };
 
+/* What decoding counts; kept apart from the flow counters because several
+ * workers decode a file's blocks and only verified blocks may count. */
+struct decode_counts {
+    uint64_t packets, bytes_captured, bytes_wire, not_ip;
+    uint64_t malformed[MM_DECODE_REASON_COUNT];
+};
+
+static void add_decode_counts(struct mm_select_stats *s, struct decode_counts *c)
+{
+    s->packets += c->packets;
+    s->bytes_captured += c->bytes_captured;
+    s->bytes_wire += c->bytes_wire;
+    s->not_ip += c->not_ip;
+    for (int i = 0; i < MM_DECODE_REASON_COUNT; i++)
+        s->malformed[i] += c->malformed[i];
+    memset(c, 0, sizeof *c);
+}
+
 struct engine {
     const struct mm_select_options *opt;
     const struct mm_policy *policy;
@@ -49,6 +67,7 @@ struct worker {
     struct mm_flow_table *flows;
     struct mm_cryptopan *cp;
     struct mm_select_stats stats;
+    struct decode_counts decoded; /* folded into stats when the worker finishes */
     struct frag_entry *frags;
     int64_t idle_ns, active_ns;
     int64_t next_sweep_ns;
@@ -420,13 +439,14 @@ static void worker_fini(struct worker *w)
 
 static void worker_finish(struct worker *w)
 {
+    add_decode_counts(&w->stats, &w->decoded);
     mm_flow_table_drain(w->flows, drain_one, w);
     flush_batch(w);
 }
 
 /* Decode a captured frame and count it (each packet is decoded, and so
  * counted, exactly once). Returns true when p holds an IP packet. */
-static bool admit(struct mm_select_stats *count, const struct mm_packet *pkt, struct mm_packet_facts *p)
+static bool admit(struct decode_counts *count, const struct mm_packet *pkt, struct mm_packet_facts *p)
 {
     enum mm_decode_reason why = mm_decode(pkt->linktype, pkt->data, pkt->caplen, p);
     count->packets++;
@@ -467,7 +487,7 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
              * the lookups: the cache misses overlap instead of queueing. */
             unsigned n = 0;
             while (n < PACKET_BATCH && (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
-                if (admit(&w->stats, &pkt, &facts[n]) &&
+                if (admit(&w->decoded, &pkt, &facts[n]) &&
                     packet_ready(w, pkt.ts_ns, &facts[n], &hash[n])) {
                     ts[n] = pkt.ts_ns;
                     mm_flow_table_prefetch(w->flows, hash[n]);
@@ -486,27 +506,56 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
 
 /* ---- several workers over capture files: each packet read and decoded once ----
  *
- * The files are cut into blocks of BLOCK_PACKETS packets. A worker with
- * nothing to process claims the next block (a short walk over the record
- * headers under a lock), decodes it outside the lock and sorts the header
- * facts by shard into the block's slot. Every worker then takes, block by
- * block in file order, the facts of its own shard, so each flow still sees
- * its packets in capture order. BLOCK_SLOTS bounds how far decoding runs
- * ahead of the slowest worker. */
+ * The input is cut into blocks, numbered in file order. A worker with
+ * nothing to process claims the next block, reads and decodes it, and
+ * sorts the header facts by shard into the block's slot. Every worker then
+ * takes, block by block in order, the facts of its own shard, so each flow
+ * still sees its packets in capture order. BLOCK_SLOTS bounds how far
+ * decoding runs ahead of the slowest worker.
+ *
+ * A classic pcap file is cut into byte ranges (chunks), so that reading
+ * the file, too, happens on every core. A pcap has no sync markers: the
+ * worker decoding a chunk finds where its first record starts by looking
+ * for a plausible run of record headers. That is a guess, so before a
+ * block may be processed, the first worker to reach it checks that the
+ * previous chunk's last record ends exactly where this one's first
+ * begins; if not (crafted payloads can imitate headers), it decodes the
+ * chunk again from the right offset. Blocks count their packets and carry
+ * their read error, and only checked blocks count or fail the run: the
+ * outcome is that of reading the files in order. A pcapng file is read in
+ * order instead (its interface blocks change how later records read):
+ * under a lock, BLOCK_PACKETS records at a time. */
 
+#define CHUNK_BYTES (256u << 10)
 #define BLOCK_PACKETS 2048
 #define BLOCK_SLOTS 8
+#define NO_RECORD UINT64_MAX
+
+enum block_kind { BLOCK_CHUNK, BLOCK_WALKED, BLOCK_FAILED };
 
 struct shard_facts {
     uint32_t n;
-    int64_t ts[BLOCK_PACKETS];
-    struct mm_packet_facts facts[BLOCK_PACKETS];
+    int64_t *ts;
+    struct mm_packet_facts *facts;
 };
 
 struct block_slot {
-    _Alignas(64) atomic_llong ready_seq; /* the block published here, -1 none */
+    _Alignas(64) atomic_llong ready_seq; /* decoded; -1 none */
+    atomic_llong checked_seq;            /* checked and counted: may be processed */
+    atomic_bool check_taken;             /* a worker is checking it */
     atomic_uint consumed;                /* workers done with it */
-    struct shard_facts *shard;           /* one per worker */
+    /* Set by the claim. */
+    long long seq;
+    enum block_kind kind;
+    const struct mm_capture *cap;
+    uint64_t start, end; /* a chunk's byte range */
+    bool file_start;     /* the chunk starts at the file's first record */
+    /* Set by decoding. */
+    uint64_t first_rec, next_rec; /* a chunk's first record and the one after its last */
+    struct decode_counts counts;
+    int rc; /* the read error that ends this block, if any */
+    struct mm_err err;
+    struct shard_facts *shard; /* one per worker */
 };
 
 struct file_stream {
@@ -515,111 +564,244 @@ struct file_stream {
     size_t npaths, next_path;
     struct mm_capture **caps; /* kept open (mapped) until every block is decoded */
     struct mm_capture *cur;
+    bool cur_split;     /* cur is read in chunks */
+    uint64_t next_off;  /* cur's next chunk */
     long long next_claim;
-    bool ended;
+    bool ended; /* nothing more to claim */
+    uint64_t chain_end; /* where the last checked chunk's records end */
+    uint64_t rechecked;  /* chunks decoded again because the guessed start was wrong */
     int rc;
     struct mm_err err;
-    atomic_llong total_blocks; /* -1 until the end of input is reached */
+    atomic_llong total_blocks; /* -1 until known */
     unsigned nworkers;
+    uint64_t chunk_bytes;
+    uint32_t capacity; /* facts per shard per block */
     struct block_slot slots[BLOCK_SLOTS];
 };
 
-static int stream_init(struct file_stream *fs, const char *const *paths, size_t npaths, unsigned n)
+static int stream_init(struct file_stream *fs, const char *const *paths, size_t npaths, unsigned n,
+                       uint64_t chunk_bytes)
 {
     memset(fs, 0, sizeof *fs);
     pthread_mutex_init(&fs->lock, NULL);
     fs->paths = paths;
     fs->npaths = npaths;
     fs->nworkers = n;
+    fs->chunk_bytes = chunk_bytes ? chunk_bytes : CHUNK_BYTES;
+    /* A chunk holds at most one record per 16 bytes (the smallest record
+     * header), plus the one that starts before it and runs into it. */
+    uint64_t most = fs->chunk_bytes / 16 + 2;
+    fs->capacity = (uint32_t)(most > BLOCK_PACKETS ? most : BLOCK_PACKETS);
     atomic_init(&fs->total_blocks, -1);
     fs->caps = calloc(npaths + 1, sizeof *fs->caps);
     if (!fs->caps)
         return MM_ENOMEM;
     for (unsigned i = 0; i < BLOCK_SLOTS; i++) {
-        atomic_init(&fs->slots[i].ready_seq, -1);
-        atomic_init(&fs->slots[i].consumed, n);
-        fs->slots[i].shard = calloc(n, sizeof *fs->slots[i].shard);
-        if (!fs->slots[i].shard)
+        struct block_slot *b = &fs->slots[i];
+        atomic_init(&b->ready_seq, -1);
+        atomic_init(&b->checked_seq, -1);
+        atomic_init(&b->check_taken, false);
+        atomic_init(&b->consumed, n);
+        if (!(b->shard = calloc(n, sizeof *b->shard)))
             return MM_ENOMEM;
+        for (unsigned k = 0; k < n; k++) {
+            b->shard[k].ts = calloc(fs->capacity, sizeof *b->shard[k].ts);
+            b->shard[k].facts = calloc(fs->capacity, sizeof *b->shard[k].facts);
+            if (!b->shard[k].ts || !b->shard[k].facts)
+                return MM_ENOMEM;
+        }
     }
     return 0;
 }
 
 static void stream_fini(struct file_stream *fs)
 {
-    for (unsigned i = 0; i < BLOCK_SLOTS; i++)
+    for (unsigned i = 0; i < BLOCK_SLOTS; i++) {
+        for (unsigned k = 0; fs->slots[i].shard && k < fs->nworkers; k++) {
+            free(fs->slots[i].shard[k].ts);
+            free(fs->slots[i].shard[k].facts);
+        }
         free(fs->slots[i].shard);
+    }
     for (size_t i = 0; fs->caps && i < fs->npaths; i++)
         mm_capture_close(fs->caps[i]);
     free(fs->caps);
     pthread_mutex_destroy(&fs->lock);
 }
 
-/* Under the lock: walk up to BLOCK_PACKETS records into pkts. Returns the
- * block's sequence number, or -1 when there is no block to claim now. */
-static long long stream_claim(struct file_stream *fs, struct mm_packet *pkts, unsigned *npkts)
+/* Under the lock: no more blocks after `total` (the lower bound wins). */
+static void stream_cut(struct file_stream *fs, long long total)
 {
-    long long seq = -1;
-    pthread_mutex_lock(&fs->lock);
-    struct block_slot *slot = &fs->slots[fs->next_claim % BLOCK_SLOTS];
-    if (fs->ended || atomic_load_explicit(&slot->consumed, memory_order_acquire) < fs->nworkers)
-        goto out;
+    long long t = atomic_load(&fs->total_blocks);
+    if (t < 0 || total < t)
+        atomic_store(&fs->total_blocks, total);
+    fs->ended = true;
+}
+
+/* Under the lock: make fs->cur the next file to read; false at the end of
+ * the input or when a file cannot be opened (b then carries the error). */
+static bool stream_next_file(struct file_stream *fs, struct block_slot *b)
+{
+    if (fs->next_path == fs->npaths)
+        return false;
+    size_t i = fs->next_path++;
+    mm_err_clear(&b->err);
+    if ((b->rc = mm_capture_open_file(&fs->caps[i], fs->paths[i], &b->err))) {
+        b->kind = BLOCK_FAILED;
+        return false;
+    }
+    fs->cur = fs->caps[i];
+    fs->cur_split = mm_capture_splittable(fs->cur);
+    fs->next_off = mm_capture_offset(fs->cur);
+    return true;
+}
+
+/* Walk up to BLOCK_PACKETS records of an in-order file into pkts. */
+static unsigned stream_walk(struct file_stream *fs, struct block_slot *b, struct mm_packet *pkts)
+{
     unsigned n = 0;
+    b->kind = BLOCK_WALKED;
     while (n < BLOCK_PACKETS) {
-        if (!fs->cur) {
-            if (fs->next_path == fs->npaths) {
-                fs->ended = true;
-                break;
-            }
-            size_t i = fs->next_path++;
-            if ((fs->rc = mm_capture_open_file(&fs->caps[i], fs->paths[i], &fs->err))) {
-                fs->ended = true;
-                break;
-            }
-            fs->cur = fs->caps[i];
-        }
-        int st = mm_capture_next(fs->cur, &pkts[n], &fs->err);
+        int st = mm_capture_next(fs->cur, &pkts[n], &b->err);
         if (st == MM_CAPTURE_PACKET) {
             n++;
         } else {
             fs->cur = NULL;
-            if (st < 0) {
-                fs->rc = st;
-                fs->ended = true;
-                break;
-            }
+            b->rc = st < 0 ? st : 0;
+            break;
         }
     }
-    if (n > 0) {
-        seq = fs->next_claim++;
-        atomic_store_explicit(&slot->consumed, 0, memory_order_relaxed);
-    }
-    if (fs->ended)
-        atomic_store(&fs->total_blocks, fs->next_claim);
-    *npkts = n;
-out:
-    pthread_mutex_unlock(&fs->lock);
-    return seq;
+    return n;
 }
 
-/* Decode a claimed block into its slot, sorted by shard; the decoding
- * worker counts the packets (each is decoded exactly once). */
-static void stream_decode(struct file_stream *fs, struct worker *w, long long seq,
-                          const struct mm_packet *pkts, unsigned n)
+/* Claim the next block: a chunk's byte range (cheap), or a walked block of
+ * an in-order file. Returns its slot, or NULL when there is none to claim
+ * now. Walked records go to pkts, their count to *npkts. */
+static struct block_slot *stream_claim(struct file_stream *fs, struct mm_packet *pkts, unsigned *npkts)
 {
-    struct block_slot *slot = &fs->slots[seq % BLOCK_SLOTS];
-    for (unsigned s = 0; s < fs->nworkers; s++)
-        slot->shard[s].n = 0;
-    for (unsigned i = 0; i < n; i++) {
-        struct mm_packet_facts p;
-        if (!admit(&w->stats, &pkts[i], &p))
-            continue;
-        struct shard_facts *sf = &slot->shard[(mm_flow_shard_hash(&p) >> 32) % fs->nworkers];
-        sf->ts[sf->n] = pkts[i].ts_ns;
-        sf->facts[sf->n] = p;
-        sf->n++;
+    struct block_slot *b = NULL;
+    *npkts = 0;
+    pthread_mutex_lock(&fs->lock);
+    struct block_slot *slot = &fs->slots[fs->next_claim % BLOCK_SLOTS];
+    if (fs->ended || atomic_load_explicit(&slot->consumed, memory_order_acquire) < fs->nworkers)
+        goto out;
+    slot->rc = 0;
+    slot->kind = BLOCK_CHUNK;
+    mm_err_clear(&slot->err);
+    if (!fs->cur && !stream_next_file(fs, slot)) {
+        if (slot->kind != BLOCK_FAILED) {
+            stream_cut(fs, fs->next_claim);
+            goto out;
+        }
+    } else if (fs->cur_split) {
+        uint64_t size = mm_capture_size(fs->cur);
+        slot->cap = fs->cur;
+        slot->start = fs->next_off;
+        slot->file_start = slot->start == mm_capture_offset(fs->cur);
+        slot->end = size - slot->start > fs->chunk_bytes ? slot->start + fs->chunk_bytes : size;
+        fs->next_off = slot->end;
+        if (slot->end == size)
+            fs->cur = NULL;
+    } else {
+        *npkts = stream_walk(fs, slot, pkts);
     }
-    atomic_store_explicit(&slot->ready_seq, seq, memory_order_release);
+    /* A failure known now ends the claiming (one found later, in a chunk,
+     * ends it when the chunk is checked). */
+    if (slot->kind != BLOCK_CHUNK && slot->rc)
+        fs->ended = true;
+    b = slot;
+    b->seq = fs->next_claim++;
+    atomic_store_explicit(&b->check_taken, false, memory_order_relaxed);
+    atomic_store_explicit(&b->consumed, 0, memory_order_relaxed);
+out:
+    pthread_mutex_unlock(&fs->lock);
+    return b;
+}
+
+static void shard_add(struct file_stream *fs, struct block_slot *b, const struct mm_packet *pkt,
+                      const struct mm_packet_facts *p)
+{
+    struct shard_facts *sf = &b->shard[(mm_flow_shard_hash(p) >> 32) % fs->nworkers];
+    sf->ts[sf->n] = pkt->ts_ns;
+    sf->facts[sf->n] = *p;
+    sf->n++;
+}
+
+static void block_reset(struct file_stream *fs, struct block_slot *b)
+{
+    for (unsigned s = 0; s < fs->nworkers; s++)
+        b->shard[s].n = 0;
+    memset(&b->counts, 0, sizeof b->counts);
+}
+
+/* Decode the records of a chunk that start in [from, end). */
+static void decode_chunk(struct file_stream *fs, struct block_slot *b, uint64_t from)
+{
+    block_reset(fs, b);
+    b->rc = 0;
+    mm_err_clear(&b->err);
+    b->first_rec = b->next_rec = from;
+    if (from == NO_RECORD)
+        return;
+    /* One call maps the chunk's page tables instead of a fault per few pages. */
+    if (from < b->end)
+        mm_capture_prefault(b->cap, from, b->end - from);
+    uint64_t off = from;
+    while (off < b->end) {
+        struct mm_packet pkt;
+        struct mm_packet_facts p;
+        int st = mm_capture_read_at(b->cap, &off, &pkt, &b->err);
+        if (st != MM_CAPTURE_PACKET) {
+            b->rc = st < 0 ? st : 0;
+            break;
+        }
+        if (admit(&b->counts, &pkt, &p))
+            shard_add(fs, b, &pkt, &p);
+    }
+    b->next_rec = off;
+}
+
+static void stream_decode(struct file_stream *fs, struct block_slot *b, const struct mm_packet *pkts,
+                          unsigned n)
+{
+    if (b->kind == BLOCK_CHUNK) {
+        uint64_t from = b->file_start ? b->start : mm_capture_resync(b->cap, b->start, b->end);
+        decode_chunk(fs, b, from);
+    } else {
+        block_reset(fs, b);
+        for (unsigned i = 0; i < n; i++) {
+            struct mm_packet_facts p;
+            if (admit(&b->counts, &pkts[i], &p))
+                shard_add(fs, b, &pkts[i], &p);
+        }
+    }
+    atomic_store_explicit(&b->ready_seq, b->seq, memory_order_release);
+}
+
+/* The first worker to reach a decoded block checks it before anyone may
+ * process it: the chunk's first record must be where the previous chunk
+ * ended. Checks happen one at a time in block order (a worker checks
+ * block k only after processing k - 1), so chain_end needs no lock. */
+static void stream_check(struct file_stream *fs, struct worker *w, struct block_slot *b)
+{
+    if (b->kind == BLOCK_CHUNK) {
+        if (!b->file_start && b->first_rec != fs->chain_end) {
+            fs->rechecked++;
+            decode_chunk(fs, b, fs->chain_end);
+        }
+        fs->chain_end = b->next_rec;
+    }
+    add_decode_counts(&w->stats, &b->counts);
+    if (b->rc) {
+        pthread_mutex_lock(&fs->lock);
+        if (!fs->rc) {
+            fs->rc = b->rc;
+            fs->err = b->err;
+        }
+        stream_cut(fs, b->seq + 1);
+        pthread_mutex_unlock(&fs->lock);
+    }
+    atomic_store_explicit(&b->checked_seq, b->seq, memory_order_release);
 }
 
 /* This worker's packets of one decoded block, with the same batched
@@ -658,17 +840,22 @@ static void *stream_worker_main(void *arg)
         if (total >= 0 && next >= total)
             break;
         struct block_slot *slot = &fs->slots[next % BLOCK_SLOTS];
-        if (atomic_load_explicit(&slot->ready_seq, memory_order_acquire) == next) {
+        if (atomic_load_explicit(&slot->checked_seq, memory_order_acquire) == next) {
             stream_process(w, &slot->shard[w->id]);
             atomic_fetch_add_explicit(&slot->consumed, 1, memory_order_release);
             next++;
             idle = 0;
             continue;
         }
+        if (atomic_load_explicit(&slot->ready_seq, memory_order_acquire) == next &&
+            !atomic_exchange_explicit(&slot->check_taken, true, memory_order_acq_rel)) {
+            stream_check(fs, w, slot);
+            continue;
+        }
         unsigned n;
-        long long seq = stream_claim(fs, sw->pkts, &n);
-        if (seq >= 0) {
-            stream_decode(fs, w, seq, sw->pkts, n);
+        struct block_slot *b = stream_claim(fs, sw->pkts, &n);
+        if (b) {
+            stream_decode(fs, b, sw->pkts, n);
             idle = 0;
         } else if (++idle > 64) {
             struct timespec pause = {0, 20000};
@@ -769,7 +956,7 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
     if (n == 1) {
         single_worker_run(&ws[0], paths, npaths);
     } else {
-        if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, paths, npaths, n) != 0) {
+        if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, paths, npaths, n, opt->file_chunk_bytes) != 0) {
             rc = mm_err_set(err, MM_ENOMEM, "out of memory for %u workers", n);
             goto out;
         }
@@ -789,6 +976,7 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
         /* An input error belongs to the stream; it wins like a worker's would. */
         if (fs.rc)
             mm_err_set(err, fs.rc, "%s", fs.err.msg);
+        stats->chunks_redecoded += fs.rechecked;
     }
     int crc = collect(&e, ws, n, stats, err);
     rc = n > 1 && fs.rc ? fs.rc : crc;
@@ -928,6 +1116,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
      * counts (as worker 0 does for files) and hands each packet's facts to
      * the worker owning its shard. */
     struct worker *reader = &ws[0]; /* its flows, when it works alone */
+    struct decode_counts reader_counts = {0};
     struct mm_packet pkt;
     struct ring_item item;
     struct mm_err cap_err;
@@ -937,7 +1126,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
         int st = mm_capture_next(cap, &pkt, &cap_err);
         int64_t now = mm_time_now_ns();
         if (st == MM_CAPTURE_PACKET) {
-            if (!admit(&reader_stats, &pkt, &item.facts))
+            if (!admit(&reader_counts, &pkt, &item.facts))
                 goto tick;
             if (n == 1) {
                 uint64_t h;
@@ -979,6 +1168,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
         for (unsigned i = 0; i < started; i++)
             pthread_join(tids[i], NULL);
     }
+    add_decode_counts(&reader_stats, &reader_counts);
     mm_select_stats_add(stats, &reader_stats);
     int crc = collect(&e, ws, n, stats, err);
     if (!rc)

@@ -39,6 +39,7 @@ struct mm_select_stats {
     uint64_t flows_selected;  /* records emitted */
     uint64_t flows_evicted;   /* ended early because the flow table was full */
     uint64_t kernel_dropped;  /* live capture only */
+    uint64_t chunks_redecoded; /* several workers: a chunk's guessed first record was wrong */
     int64_t elapsed_ns;       /* wall time of the run, set by mm_select_run_*() */
     size_t ncriteria;
     uint64_t *selected_per_criterion;
@@ -62,6 +63,9 @@ struct mm_select_options {
     size_t max_flows;   /* over all workers */
     mm_record_deliver_fn deliver;
     void *deliver_ctx;
+    /* Several workers read a classic pcap file in byte ranges of this size
+     * (0: the default, 256 KiB); tests make it small. */
+    size_t file_chunk_bytes;
     /* Live capture stops (cleanly, flushing flows) when this becomes nonzero. */
     volatile sig_atomic_t *stop;
 };
