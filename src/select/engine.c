@@ -19,6 +19,8 @@
 /* Incremental expiry: the whole table is swept once per idle timeout of
  * packet time, in this many steps. */
 #define SWEEP_STEPS 64
+/* How far ahead of the reader one worker maps a capture file's pages. */
+#define MAP_AHEAD (1u << 20)
 /* Packets decoded ahead, so their flow slots can be prefetched together. */
 #define PACKET_BATCH 16
 
@@ -77,6 +79,13 @@ struct worker {
     int rc;
     struct mm_err err;
 };
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * MM_NS_PER_SEC + t.tv_nsec;
+}
 
 /* ---- statistics ---- */
 
@@ -482,7 +491,12 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
             break;
         struct mm_packet pkt;
         int st = MM_CAPTURE_PACKET;
+        uint64_t mapped = 0; /* page tables mapped up to here */
         while (st == MM_CAPTURE_PACKET && !atomic_load(&w->eng->abort)) {
+            /* One call maps the next stretch of the file's page tables,
+             * instead of a page fault every few pages. */
+            if (mm_capture_offset(cap) + MAP_AHEAD / 2 > mapped)
+                mapped = mm_capture_prefault(cap, mapped, MAP_AHEAD);
             /* Decode a batch and prefetch each packet's flow slot, then do
              * the lookups: the cache misses overlap instead of queueing. */
             unsigned n = 0;
@@ -822,6 +836,36 @@ static void stream_process(struct worker *w, struct shard_facts *sf)
     }
 }
 
+/* Nothing to do: another worker is still decoding the block this one
+ * needs next, which takes tens of microseconds. A sleep costs more than
+ * that to wake from (timer slack, and more under a hypervisor), so spin
+ * first; sleep only when the wait runs long (a worker descheduled, or a
+ * core shared with other work). */
+#define SPIN_NS (500 * 1000)
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+static void stream_wait(int64_t *idle_since)
+{
+    int64_t now = monotonic_ns();
+    if (*idle_since == 0)
+        *idle_since = now;
+    if (now - *idle_since < SPIN_NS) {
+        for (int i = 0; i < 32; i++)
+            cpu_relax();
+        return;
+    }
+    struct timespec pause = {0, 50000};
+    nanosleep(&pause, NULL);
+}
+
 struct stream_worker {
     struct worker *w;
     struct file_stream *fs;
@@ -834,7 +878,7 @@ static void *stream_worker_main(void *arg)
     struct worker *w = sw->w;
     struct file_stream *fs = sw->fs;
     long long next = 0;
-    unsigned idle = 0;
+    int64_t idle_since = 0;
     while (!atomic_load(&w->eng->abort)) {
         long long total = atomic_load(&fs->total_blocks);
         if (total >= 0 && next >= total)
@@ -844,7 +888,7 @@ static void *stream_worker_main(void *arg)
             stream_process(w, &slot->shard[w->id]);
             atomic_fetch_add_explicit(&slot->consumed, 1, memory_order_release);
             next++;
-            idle = 0;
+            idle_since = 0;
             continue;
         }
         if (atomic_load_explicit(&slot->ready_seq, memory_order_acquire) == next &&
@@ -856,10 +900,9 @@ static void *stream_worker_main(void *arg)
         struct block_slot *b = stream_claim(fs, sw->pkts, &n);
         if (b) {
             stream_decode(fs, b, sw->pkts, n);
-            idle = 0;
-        } else if (++idle > 64) {
-            struct timespec pause = {0, 20000};
-            nanosleep(&pause, NULL);
+            idle_since = 0;
+        } else {
+            stream_wait(&idle_since);
         }
     }
     worker_finish(w);
@@ -890,12 +933,6 @@ static void engine_fini(struct engine *e)
     free(e->rank);
 }
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * MM_NS_PER_SEC + t.tv_nsec;
-}
 
 /* The first error wins: a worker's input error, else a delivery error. */
 static int collect(struct engine *e, struct worker *ws, unsigned n, struct mm_select_stats *stats,
