@@ -140,18 +140,38 @@ json_get() { # json_get FILE KEY
   else python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"))' "$1" "$2" 2>/dev/null || echo n/a
   fi
 }
-PHASE_RUNS=${BENCH_PHASE_RUNS:-7}
+PHASE_RUNS=${BENCH_PHASE_RUNS:-15}
 for name in phase_w1 phase_w2 phase_store; do PHASE[$name]=n/a; LOAD[$name]=n/a; done
-ROUND_RATIOS=()
+# The floor takes its turn too: the bare libpcap loop's wall time (date, not /usr/bin/time's
+# 10 ms resolution), so the w1 / floor ratio is also paired round by round.
+floor_once() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$BIN/pcap_floor" "$PCAP" >/dev/null 2>>"$LOG/floor.err" || { echo n/a; return 0; }
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
+}
+ROUND_FLOOR=n/a
+ROUND_RATIOS=() STORE_RATIOS=() FLOOR_RATIOS=()
 for ((round = 1; round <= PHASE_RUNS; round++)); do
+  rf=$(floor_once)
+  say "floor round $round: ${rf}s"
+  if [[ "$rf" =~ ^[0-9.]+$ ]] && { [ "$ROUND_FLOOR" = n/a ] || awk -v a="$rf" -v b="$ROUND_FLOOR" 'BEGIN { exit !(a < b) }'; }; then
+    ROUND_FLOOR=$rf
+  fi
   # phase_once runs in this shell (not a subshell) so PHASE keeps its minimum.
   phase_once phase_w1 "$round" >"$OUT/round.w1"
   phase_once phase_w2 "$round" >"$OUT/round.w2"
-  phase_once phase_store "$round" >/dev/null
-  r1=$(cat "$OUT/round.w1") r2=$(cat "$OUT/round.w2")
+  phase_once phase_store "$round" >"$OUT/round.store"
+  r1=$(cat "$OUT/round.w1") r2=$(cat "$OUT/round.w2") rs=$(cat "$OUT/round.store")
   [[ "$r1" =~ ^[0-9.e-]+$ && "$r2" =~ ^[0-9.e-]+$ ]] && ROUND_RATIOS+=("$(awk -v a="$r1" -v b="$r2" 'BEGIN { printf "%.2f", a / b }')")
+  [[ "$r1" =~ ^[0-9.e-]+$ && "$rf" =~ ^[0-9.]+$ ]] && FLOOR_RATIOS+=("$(awk -v a="$rf" -v b="$r1" 'BEGIN { printf "%.2f", a / b }')")
+  [[ "$r1" =~ ^[0-9.e-]+$ && "$rs" =~ ^[0-9.e-]+$ ]] && STORE_RATIOS+=("$(awk -v a="$rs" -v b="$r1" 'BEGIN { printf "%.2f", a / b }')")
 done
-MEDIAN_RATIO=$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "n/a" }')
+median() { printf '%s\n' "$@" | sort -n | awk 'NF { v[++n] = $1 } END { if (n) printf "%.2f\n", (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2); else print "n/a" }'; }
+MEDIAN_RATIO=$(median "${ROUND_RATIOS[@]}")
+STORE_MEDIAN=$(median "${STORE_RATIOS[@]}")
+FLOOR_MEDIAN=$(median "${FLOOR_RATIOS[@]}")
 
 # Peers. nfpcapd (nfdump 1.7): -r file -w dir (1.6 used -l); default expiry 300,60 s as ours.
 measure nfpcapd "$RUNS" prep_nfpcapd nfpcapd -r "$PCAP" -w "$OUT/nfpcapd"
@@ -185,7 +205,7 @@ W1_NF=$(ratio mamori_w1 nfpcapd)
 W2_W1=$(ratio mamori_w2 mamori_w1)
 # Selection-phase rates against the floor's rate (floor time / phase time).
 prate() { calc 'b > 0 ? sprintf("%.2f", a / b / 1e6) : "n/a"' "$PKTS" "${PHASE[$1]}"; }
-pratio() { calc 'b > 0 ? sprintf("%.2f", a / b) : "n/a"' "${ELAPSED[floor]}" "${PHASE[$1]}"; }
+pratio() { calc 'b > 0 ? sprintf("%.2f", a / b) : "n/a"' "$ROUND_FLOOR" "${PHASE[$1]}"; }
 P1_FLOOR=$(pratio phase_w1)
 P2_P1=$(calc 'b > 0 ? sprintf("%.2f", a / b) : "n/a"' "${PHASE[phase_w1]}" "${PHASE[phase_w2]}")
 PSTORE_P1=$(calc 'b > 0 ? sprintf("%.2f", a / b) : "n/a"' "${PHASE[phase_store]}" "${PHASE[phase_w1]}")
@@ -245,7 +265,7 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
   echo
   echo "### The selection phase (what a running sensor sustains)"
   echo
-  echo "mamori's own wall clock from the first packet to the last record (\\`selection_seconds\\` in --stats), best of $PHASE_RUNS rounds in which the three take turns, against the floor's whole run:"
+  echo "mamori's own wall clock from the first packet to the last record ('selection_seconds' in --stats), best of $PHASE_RUNS rounds in which they and the floor take turns, against the floor's whole run (best round: ${ROUND_FLOOR} s):"
   echo
   echo "| reader | selection s | Mpackets/s | rate / floor | policy load s |"
   echo "|---|---|---|---|---|"
@@ -257,13 +277,15 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
   echo
   echo "| figure | value | target | |"
   echo "|---|---|---|---|"
-  echo "| mamori w1 selection-phase rate / floor rate | $P1_FLOOR | >= 0.70 | $(verdict "$P1_FLOOR" ">=" 0.70) |"
+  echo "| mamori w1 selection-phase rate / floor rate (best against best) | $P1_FLOOR | >= 0.70 | $(verdict "$P1_FLOOR" ">=" 0.70) |"
+  echo "| mamori w1 selection-phase rate / floor rate (median of the rounds' ratios: ${FLOOR_RATIOS[*]}) | $FLOOR_MEDIAN | >= 0.70 | $(verdict "$FLOOR_MEDIAN" ">=" 0.70) |"
   echo "| mamori w1 end-to-end rate / floor rate (incl. policy load) | $W1_FLOOR | (reported) | |"
   echo "| mamori w1 rate / nfpcapd rate | $W1_NF | (reported) | |"
   echo "| w2 / w1 speedup, selection phase (best against best) | $P2_P1 | >= 1.7 | $(verdict "$P2_P1" ">=" 1.7) |"
-  echo "| w2 / w1 speedup, selection phase (median of the rounds' ratios: ${ROUND_RATIOS[*]}) | $MEDIAN_RATIO | (reported) | |"
+  echo "| w2 / w1 speedup, selection phase (median of the rounds' ratios: ${ROUND_RATIOS[*]}) | $MEDIAN_RATIO | >= 1.7 | $(verdict "$MEDIAN_RATIO" ">=" 1.7) |"
   echo "| w2 / w1 speedup, end to end | $W2_W1 | (reported) | |"
-  echo "| --store / --out time, selection phase | $PSTORE_P1 | <= 1.10 | $(verdict "$PSTORE_P1" "<=" 1.10) |"
+  echo "| --store / --out time, selection phase (best against best) | $PSTORE_P1 | <= 1.10 | $(verdict "$PSTORE_P1" "<=" 1.10) |"
+  echo "| --store / --out time, selection phase (median of the rounds' ratios: ${STORE_RATIOS[*]}) | $STORE_MEDIAN | <= 1.10 | $(verdict "$STORE_MEDIAN" "<=" 1.10) |"
   echo "| indicator set memory (criteria_memory_bytes) | $CRIT_MIB MiB | <= 64 MiB | $(verdict "$CRIT_MIB" "<=" 64) |"
   echo "| peak RSS, mamori w1 / w2 | $(mib mamori_w1) / $(mib mamori_w2) MiB | (reported) | |"
   echo
