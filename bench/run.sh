@@ -115,9 +115,13 @@ measure mamori_store 1 noprep bench/store_once.sh "$MAMORI" "$IND/policy.json" "
 # (this VM's speed drifts by tens of percent over minutes) falls on all of them alike; each
 # keeps its best round, and each round's w2/w1 ratio is kept too (their median is reported).
 declare -A PHASE LOAD
-phase_w1() { "$MAMORI" "${SELECT[@]}" --workers 1 "$PCAP" "$@"; }
-phase_w2() { "$MAMORI" "${SELECT[@]}" --workers 2 "$PCAP" "$@"; }
-phase_store() { bench/store_once.sh "$MAMORI" "$IND/policy.json" "$OUT/bench.db" "$PCAP" "$@"; }
+# Workers are pinned (--pin: worker i on the i-th CPU) and the floor runs on the first CPU
+# (taskset), so no reader loses its caches to the kernel moving it between cores.
+FIRST_CPU=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//; s/[-,].*//')
+[[ "$FIRST_CPU" =~ ^[0-9]+$ ]] || FIRST_CPU=0
+phase_w1() { "$MAMORI" "${SELECT[@]}" --pin --workers 1 "$PCAP" "$@"; }
+phase_w2() { "$MAMORI" "${SELECT[@]}" --pin --workers 2 "$PCAP" "$@"; }
+phase_store() { bench/store_once.sh "$MAMORI" "$IND/policy.json" "$OUT/bench.db" "$PCAP" --pin "$@"; }
 phase_once() { # phase_once NAME ROUND -> selection seconds (or n/a)
   local name=$1 i=$2 s d l
   "$name" --stats "$OUT/$name-$i.json" >/dev/null 2>>"$LOG/$name.err" || { echo n/a; return 0; }
@@ -147,7 +151,7 @@ for name in phase_w1 phase_w2 phase_store; do PHASE[$name]=n/a; LOAD[$name]=n/a;
 floor_once() {
   local t0 t1
   t0=$(date +%s.%N)
-  "$BIN/pcap_floor" "$PCAP" >/dev/null 2>>"$LOG/floor.err" || { echo n/a; return 0; }
+  taskset -c "$FIRST_CPU" "$BIN/pcap_floor" "$PCAP" >/dev/null 2>>"$LOG/floor.err" || { echo n/a; return 0; }
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
 }
@@ -299,6 +303,11 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
   for n in floor mamori_w1 mamori_w2 mamori_store nfpcapd argus softflowd tshark; do
     echo "$TIME -f '%e %M' ${CMDLINE[$n]:-}"
   done
+  echo "# the selection phase, $PHASE_RUNS rounds of:"
+  echo "taskset -c $FIRST_CPU $BIN/pcap_floor $PCAP"
+  echo "$MAMORI ${SELECT[*]} --pin --workers 1 $PCAP --stats FILE"
+  echo "$MAMORI ${SELECT[*]} --pin --workers 2 $PCAP --stats FILE"
+  echo "bench/store_once.sh $MAMORI $IND/policy.json $OUT/bench.db $PCAP --pin --stats FILE"
   echo '```'
   if [ ${#NOTES[@]} -gt 0 ]; then
     echo

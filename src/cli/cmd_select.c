@@ -21,7 +21,7 @@
 
 const char MM_HELP_SELECT[] =
     "usage: mamori select --policy POLICY.json [--trust KEY.pub] [--out FILE|-] [--stats FILE]\n"
-    "                     [--workers N] [--max-flows N] [--chunk BYTES]\n"
+    "                     [--workers N] [--max-flows N] [--chunk BYTES] [--pin]\n"
     "                     (INPUT... | --interface IFACE)\n"
     "\n"
     "Reads capture files (pcap or pcapng) or a live interface, keeps only the flows\n"
@@ -48,6 +48,9 @@ const char MM_HELP_SELECT[] =
     "  --chunk BYTES     with several workers, a classic pcap file is read in byte\n"
     "                    ranges of this size, one per worker at a time (default\n"
     "                    262144; the records are the same for any size)\n"
+    "  --pin             run each worker on its own CPU (the live reader on the\n"
+    "                    first), among those the process may use (taskset,\n"
+    "                    cgroups): no cache lost to the kernel moving workers\n"
     "  --interface IFACE live capture (needs CAP_NET_RAW); stops on SIGINT/SIGTERM\n"
     "  --store PATH      also write the records into the store (an analyst's token,\n"
     "                    --token or MAMORI_TOKEN), in one transaction per batch; the\n"
@@ -227,11 +230,12 @@ int mm_cmd_select(int argc, char **argv)
         {"max-flows", required_argument, NULL, 'm'}, {"interface", required_argument, NULL, 'i'},
         {"store", required_argument, NULL, 'S'},  {"token", required_argument, NULL, 't'},
         {"trust", required_argument, NULL, 'T'},  {"chunk", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
+        {"pin", no_argument, NULL, 'P'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *policy_path = NULL, *out_path = NULL, *stats_path = NULL, *iface = NULL;
     const char *store_path = NULL, *token = NULL, *trust = NULL;
     unsigned long long workers = 1, max_flows = 1000000, chunk = 0;
+    bool pin = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -255,6 +259,7 @@ int mm_cmd_select(int argc, char **argv)
             if (parse_count("--chunk", optarg, 1ULL << 30, &chunk))
                 return MM_EXIT_USAGE;
             break;
+        case 'P': pin = true; break;
         case 'h': fputs(MM_HELP_SELECT, stdout); return MM_EXIT_OK;
         default: fputs(MM_HELP_SELECT, stderr); return MM_EXIT_USAGE;
         }
@@ -324,6 +329,7 @@ int mm_cmd_select(int argc, char **argv)
                                     .workers = (unsigned)workers,
                                     .max_flows = (size_t)max_flows,
                                     .file_chunk_bytes = (size_t)chunk,
+                                    .pin = pin,
                                     .deliver = deliver_all,
                                     .deliver_ctx = &sinks,
                                     .stop = &stop_requested};

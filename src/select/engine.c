@@ -7,6 +7,7 @@
 #include "util/timefmt.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ static void add_decode_counts(struct mm_select_stats *s, struct decode_counts *c
 
 struct engine {
     const struct mm_select_options *opt;
+    cpu_set_t allowed; /* the CPUs this process may use, for --pin */
+    int ncpus;
     const struct mm_policy *policy;
     uint32_t *rank;               /* criterion index -> position in id order */
     pthread_mutex_t deliver_lock; /* guards the first delivery error */
@@ -85,6 +88,32 @@ static int64_t monotonic_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * MM_NS_PER_SEC + t.tv_nsec;
+}
+
+/* With opt->pin, thread number `slot` runs only on the slot-th CPU the
+ * process may use (modulo their count): a packet worker that the kernel
+ * moves between cores loses its cache and its flow table's hot lines. */
+static void pin_thread(const struct engine *e, unsigned slot)
+{
+    if (!e->opt->pin || e->ncpus == 0)
+        return;
+    int want = (int)(slot % (unsigned)e->ncpus), seen = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &e->allowed) && seen++ == want) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+            return;
+        }
+}
+
+/* The calling thread works too (one worker; the live reader): it gets its
+ * CPU for the run and its old mask back after. */
+static void unpin_thread(const struct engine *e)
+{
+    if (e->opt->pin && e->ncpus > 0)
+        (void)pthread_setaffinity_np(pthread_self(), sizeof e->allowed, &e->allowed);
 }
 
 /* ---- statistics ---- */
@@ -879,6 +908,7 @@ static void *stream_worker_main(void *arg)
     struct file_stream *fs = sw->fs;
     long long next = 0;
     int64_t idle_since = 0;
+    pin_thread(w->eng, w->id);
     while (!atomic_load(&w->eng->abort)) {
         long long total = atomic_load(&fs->total_blocks);
         if (total >= 0 && next >= total)
@@ -924,6 +954,8 @@ static int engine_init(struct engine *e, const struct mm_select_options *opt, st
             if (strcmp(opt->policy->criteria[j].id, opt->policy->criteria[i].id) < 0)
                 e->rank[i]++;
     pthread_mutex_init(&e->deliver_lock, NULL);
+    if (opt->pin && pthread_getaffinity_np(pthread_self(), sizeof e->allowed, &e->allowed) == 0)
+        e->ncpus = CPU_COUNT(&e->allowed);
     return 0;
 }
 
@@ -991,7 +1023,9 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
     if ((rc = workers_init(&e, ws, n, &inited, err)))
         goto out;
     if (n == 1) {
+        pin_thread(&e, 0);
         single_worker_run(&ws[0], paths, npaths);
+        unpin_thread(&e);
     } else {
         if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, paths, npaths, n, opt->file_chunk_bytes) != 0) {
             rc = mm_err_set(err, MM_ENOMEM, "out of memory for %u workers", n);
@@ -1087,6 +1121,7 @@ static void *live_worker_main(void *arg)
     struct live_worker *lw = arg;
     struct worker *w = lw->w;
     struct ring *r = &lw->ring;
+    pin_thread(w->eng, w->id + 1); /* the reader has the first CPU */
     for (;;) {
         size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
         if (tail == atomic_load_explicit(&r->head, memory_order_acquire)) {
@@ -1154,6 +1189,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
      * the worker owning its shard. */
     struct worker *reader = &ws[0]; /* its flows, when it works alone */
     struct decode_counts reader_counts = {0};
+    pin_thread(&e, 0);
     struct mm_packet pkt;
     struct ring_item item;
     struct mm_err cap_err;
@@ -1205,6 +1241,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
         for (unsigned i = 0; i < started; i++)
             pthread_join(tids[i], NULL);
     }
+    unpin_thread(&e);
     add_decode_counts(&reader_stats, &reader_counts);
     mm_select_stats_add(stats, &reader_stats);
     int crc = collect(&e, ws, n, stats, err);

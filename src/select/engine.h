@@ -66,6 +66,8 @@ struct mm_select_options {
     /* Several workers read a classic pcap file in byte ranges of this size
      * (0: the default, 256 KiB); tests make it small. */
     size_t file_chunk_bytes;
+    /* Pin each working thread to its own CPU (of those the process may use). */
+    bool pin;
     /* Live capture stops (cleanly, flushing flows) when this becomes nonzero. */
     volatile sig_atomic_t *stop;
 };

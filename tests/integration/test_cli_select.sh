@@ -38,6 +38,10 @@ check "records file is private (0600)" test "$(stat -c %a "$T/r1.jsonl")" = 600
 
 "$MAMORI" select --policy "$T/ind/policy.json" --workers 2 --out "$T/r2.jsonl" "$T/s.pcap" 2>/dev/null
 check "two workers select exactly what one does" cmp -s <(sort "$T/r1.jsonl") <(sort "$T/r2.jsonl")
+taskset -c 0 "$MAMORI" select --policy "$T/ind/policy.json" --workers 3 --pin --chunk 4096 --out "$T/r3.jsonl" \
+  "$T/s.pcap" 2>/dev/null
+check "three pinned workers on one allowed CPU, in 4 KiB ranges, select exactly what one does" \
+  cmp -s <(sort "$T/r1.jsonl") <(sort "$T/r3.jsonl")
 
 "$MAMORI" select --policy "$T/ind/policy.json" "$T/s.pcap" >"$T/r-stdout.jsonl" 2>/dev/null
 check "records go to standard output by default" cmp -s "$T/r1.jsonl" "$T/r-stdout.jsonl"
