@@ -47,7 +47,8 @@ const char MM_HELP_SELECT[] =
     "                    full, the least recently seen nearby flow is ended early\n"
     "  --chunk BYTES     with several workers, a classic pcap file is read in byte\n"
     "                    ranges of this size, one per worker at a time (default\n"
-    "                    262144; the records are the same for any size)\n"
+    "                    262144, at most 16 MiB; the records are the same for any\n"
+    "                    size)\n"
     "  --pin             run each worker on its own CPU (the live reader on the\n"
     "                    first), among those the process may use (taskset,\n"
     "                    cgroups): no cache lost to the kernel moving workers\n"
@@ -256,7 +257,8 @@ int mm_cmd_select(int argc, char **argv)
                 return MM_EXIT_USAGE;
             break;
         case 'c':
-            if (parse_count("--chunk", optarg, 1ULL << 30, &chunk))
+            /* Each block slot holds room for a range's smallest possible records: keep it sane. */
+            if (parse_count("--chunk", optarg, 16ULL << 20, &chunk))
                 return MM_EXIT_USAGE;
             break;
         case 'P': pin = true; break;

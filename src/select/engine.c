@@ -570,6 +570,7 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
  * under a lock, BLOCK_PACKETS records at a time. */
 
 #define CHUNK_BYTES (256u << 10)
+#define MAX_CHUNK_BYTES (16u << 20) /* a slot has room for a range of 16-byte records */
 #define BLOCK_PACKETS 2048
 #define BLOCK_SLOTS 8
 #define NO_RECORD UINT64_MAX
@@ -631,6 +632,8 @@ static int stream_init(struct file_stream *fs, const char *const *paths, size_t 
     fs->npaths = npaths;
     fs->nworkers = n;
     fs->chunk_bytes = chunk_bytes ? chunk_bytes : CHUNK_BYTES;
+    if (fs->chunk_bytes > MAX_CHUNK_BYTES)
+        fs->chunk_bytes = MAX_CHUNK_BYTES;
     /* A chunk holds at most one record per 16 bytes (the smallest record
      * header), plus the one that starts before it and runs into it. */
     uint64_t most = fs->chunk_bytes / 16 + 2;
