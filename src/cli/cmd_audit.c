@@ -1,4 +1,5 @@
 /* cmd_audit.c - `mamori audit head|verify|list`: the committee's view of the tamper-evident log. */
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 
@@ -63,11 +64,9 @@ int mm_cmd_audit(int argc, char **argv)
         case 'e': expect = optarg; break;
         case 'f':
         case 'u':
-            if (mm_time_parse_rfc3339(optarg, c == 'f' ? &from : &to) != 0) {
-                fprintf(stderr, "mamori audit: --%s: not an RFC 3339 time: %s\n", c == 'f' ? "from" : "to",
-                        optarg);
+            if (mm_cli_parse_time("mamori audit", c == 'f' ? "--from" : "--to", optarg,
+                                  c == 'f' ? &from : &to))
                 return MM_EXIT_USAGE;
-            }
             break;
         default: fputs(MM_HELP_AUDIT, stderr); return MM_EXIT_USAGE;
         }

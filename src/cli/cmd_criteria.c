@@ -123,19 +123,19 @@ static int parse_crit_args(int argc, char **argv, const char *command, struct cr
             a->format = optarg;
             break;
         case 'b':
-            if (mm_gov_parse_time(command, "--not-before", optarg, &a->not_before))
+            if (mm_cli_parse_time(command, "--not-before", optarg, &a->not_before))
                 return MM_EXIT_USAGE;
             break;
         case 'a':
-            if (mm_gov_parse_time(command, "--not-after", optarg, &a->not_after))
+            if (mm_cli_parse_time(command, "--not-after", optarg, &a->not_after))
                 return MM_EXIT_USAGE;
             break;
         case 'F':
-            if (mm_gov_parse_time(command, "--from", optarg, &a->from))
+            if (mm_cli_parse_time(command, "--from", optarg, &a->from))
                 return MM_EXIT_USAGE;
             break;
         case 'T':
-            if (mm_gov_parse_time(command, "--to", optarg, &a->to))
+            if (mm_cli_parse_time(command, "--to", optarg, &a->to))
                 return MM_EXIT_USAGE;
             break;
         default:
@@ -471,7 +471,7 @@ int mm_cmd_agreement(int argc, char **argv)
         }
         case 'b':
         case 'e':
-            if (mm_gov_parse_time(command, c == 'b' ? "--start" : "--end", optarg,
+            if (mm_cli_parse_time(command, c == 'b' ? "--start" : "--end", optarg,
                                   c == 'b' ? &ag.starts_at_ns : &ag.ends_at_ns))
                 return MM_EXIT_USAGE;
             *(c == 'b' ? &have_start : &have_end) = true;

@@ -1,5 +1,6 @@
 /* cmd_erase.c - `mamori erase` (retention: records past their deadline become unrecoverable) and
  * `mamori check` (the store's integrity after a crash). Both read no record content. */
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 
@@ -51,10 +52,8 @@ int mm_cmd_erase(int argc, char **argv)
         case 't': token = optarg; break;
         case 'n': opt.dry_run = true; break;
         case 'a':
-            if (mm_time_parse_rfc3339(optarg, &opt.as_of_ns) != 0) {
-                fprintf(stderr, "%s: --as-of: not an RFC 3339 time: %s\n", command, optarg);
+            if (mm_cli_parse_time(command, "--as-of", optarg, &opt.as_of_ns))
                 return MM_EXIT_USAGE;
-            }
             break;
         case 'h': fputs(MM_HELP_ERASE, stdout); return 0;
         default: fputs(MM_HELP_ERASE, stderr); return MM_EXIT_USAGE;

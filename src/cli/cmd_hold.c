@@ -1,5 +1,6 @@
 /* cmd_hold.c - `mamori hold request|approve`: keeping records past their erasure deadline, only with
  * the committee's approval. */
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/filter_opts.h"
 #include "cli/session.h"
@@ -63,10 +64,8 @@ int mm_cmd_hold(int argc, char **argv)
         case 't': token = optarg; break;
         case 'r': reason = optarg; break;
         case 'u':
-            if (mm_time_parse_rfc3339(optarg, &until) != 0) {
-                fprintf(stderr, "%s: --until: not an RFC 3339 time: %s\n", command, optarg);
+            if (mm_cli_parse_time(command, "--until", optarg, &until))
                 return MM_EXIT_USAGE;
-            }
             break;
         case 'i':
             if (parse_id(optarg, &id) != 0) {

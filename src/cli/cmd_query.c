@@ -1,5 +1,6 @@
 /* cmd_query.c - `mamori query`: purpose-bound reads of stored records, each one audited; also the
  * record filter options the store commands share. */
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/filter_opts.h"
 #include "cli/session.h"
@@ -30,11 +31,9 @@ int mm_filter_opt(const char *command, int c, const char *arg, struct mm_record_
     switch (c) {
     case MM_OPT_FROM:
     case MM_OPT_TO:
-        if (mm_time_parse_rfc3339(arg, c == MM_OPT_FROM ? &f->from_ns : &f->to_ns) != 0) {
-            fprintf(stderr, "%s: --%s: not an RFC 3339 time: %s\n", command, c == MM_OPT_FROM ? "from" : "to",
-                    arg);
+        if (mm_cli_parse_time(command, c == MM_OPT_FROM ? "--from" : "--to", arg,
+                              c == MM_OPT_FROM ? &f->from_ns : &f->to_ns))
             return MM_EXIT_USAGE;
-        }
         return 0;
     case MM_OPT_CRITERION:
         if (!*arg || strlen(arg) >= sizeof f->criterion) {

@@ -1,5 +1,6 @@
 /* cmd_report.c - `mamori report transparency`: the published statistics, as JSON for machines or
  * Markdown for citizens and the Diet. */
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 
@@ -119,11 +120,8 @@ int mm_cmd_report(int argc, char **argv)
         case 'F': format = optarg; break;
         case 'f':
         case 'u':
-            if (mm_time_parse_rfc3339(optarg, c == 'f' ? &from : &to) != 0) {
-                fprintf(stderr, "%s: --%s: not an RFC 3339 time: %s\n", command, c == 'f' ? "from" : "to",
-                        optarg);
+            if (mm_cli_parse_time(command, c == 'f' ? "--from" : "--to", optarg, c == 'f' ? &from : &to))
                 return MM_EXIT_USAGE;
-            }
             *(c == 'f' ? &have_from : &have_to) = true;
             break;
         default: fputs(MM_HELP_REPORT, stderr); return MM_EXIT_USAGE;

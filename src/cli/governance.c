@@ -60,16 +60,6 @@ int mm_gov_finish(struct mm_session *s, int rc, struct mm_err *err, const char *
     return code;
 }
 
-int mm_gov_parse_time(const char *command, const char *opt, const char *text, int64_t *out)
-{
-    if (mm_time_parse_rfc3339(text, out) != 0) {
-        fprintf(stderr, "%s: %s: not an RFC 3339 time (like 2027-01-01T00:00:00Z): %s\n", command,
-                opt, text);
-        return -1;
-    }
-    return 0;
-}
-
 json_t *mm_gov_time_json(int64_t ns)
 {
     if (ns == INT64_MIN || ns == INT64_MAX)

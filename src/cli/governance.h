@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "cli/session.h"
 
 /* Exit code for a failed domain call: 2 for what the user can fix (bad
@@ -21,9 +22,6 @@ int mm_gov_exit_code(int rc);
 int mm_gov_finish(struct mm_session *s, int rc, struct mm_err *err, const char *action,
                   const char *reason, json_t *object, int64_t count);
 
-/* Parse an RFC 3339 option value; prints "command: --opt: ..." and returns
- * -1 when malformed. */
-int mm_gov_parse_time(const char *command, const char *opt, const char *text, int64_t *out);
 /* RFC 3339 text, or JSON null for an unbounded end (INT64_MIN/INT64_MAX). */
 json_t *mm_gov_time_json(int64_t ns);
 
