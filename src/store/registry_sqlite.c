@@ -278,79 +278,56 @@ int mm_store_asset_history(struct mm_store *s, const struct mm_scope *scope, int
     return rc;
 }
 
+#define ASSET_WHERE                                                                                \
+    " WHERE " MM_SCOPE_SQL("asset_orgs", "asset_id", "a.id")                                       \
+    " AND (:cat IS NULL OR a.category = :cat) AND (:vendor IS NULL OR a.vendor = :vendor)"         \
+    " AND (:product IS NULL OR a.product = :product)"                                              \
+    " AND (:cpe IS NULL OR substr(a.cpe, 1, length(:cpe)) = :cpe)"                                 \
+    " AND (:org = 0 OR EXISTS(SELECT 1 FROM asset_orgs x WHERE x.asset_id = a.id AND x.org_id = :org))" \
+    " AND (:exempt < 0 OR a.exempt = :exempt)"                                                     \
+    " AND (:retired < 0 OR (a.retired_at IS NOT NULL AND a.retired_at <= :now) = :retired)"        \
+    " AND a.id > :after"
+
+struct asset_query {
+    const struct mm_scope *scope;
+    const struct mm_asset_filter *f;
+};
+
+static void bind_asset_filter(sqlite3_stmt *st, const void *ctx)
+{
+    const struct asset_query *q = ctx;
+    const struct mm_asset_filter *f = q->f;
+    mm_scope_bind(st, q->scope);
+#define IDX_(n) sqlite3_bind_parameter_index(st, n)
+    mm_sql_bind_text(st, IDX_(":cat"), f->category);
+    mm_sql_bind_text(st, IDX_(":vendor"), f->vendor);
+    mm_sql_bind_text(st, IDX_(":product"), f->product);
+    mm_sql_bind_text(st, IDX_(":cpe"), f->cpe_prefix);
+    sqlite3_bind_int64(st, IDX_(":org"), f->org);
+    sqlite3_bind_int64(st, IDX_(":exempt"), f->exempt);
+    sqlite3_bind_int64(st, IDX_(":retired"), f->retired);
+    sqlite3_bind_int64(st, IDX_(":now"), mm_time_now_ns());
+    sqlite3_bind_int64(st, IDX_(":after"), f->after_id);
+#undef IDX_
+}
+
 int mm_store_asset_list(struct mm_store *s, const struct mm_scope *scope,
                         const struct mm_asset_filter *f, json_t **items, int64_t *total,
                         struct mm_err *err)
 {
-    *items = NULL;
-    static const char where[] =
-        " WHERE " MM_SCOPE_SQL("asset_orgs", "asset_id", "a.id")
-        " AND (:cat IS NULL OR a.category = :cat) AND (:vendor IS NULL OR a.vendor = :vendor)"
-        " AND (:product IS NULL OR a.product = :product)"
-        " AND (:cpe IS NULL OR substr(a.cpe, 1, length(:cpe)) = :cpe)"
-        " AND (:org = 0 OR EXISTS(SELECT 1 FROM asset_orgs x WHERE x.asset_id = a.id AND x.org_id = :org))"
-        " AND (:exempt < 0 OR a.exempt = :exempt)"
-        " AND (:retired < 0 OR (a.retired_at IS NOT NULL AND a.retired_at <= :now) = :retired)"
-        " AND a.id > :after";
-    char sql[4096];
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    json_t *arr = json_array();
-    for (int pass = 0; pass < 2 && !rc; pass++) {
-        if (pass == 0)
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM assets a%s", where);
-        else
-            snprintf(sql, sizeof sql,
-                     "SELECT " VERSION_COLS " FROM assets a JOIN asset_versions v ON v.asset_id = a.id"
-                     " AND v.version = a.version%s ORDER BY a.id LIMIT :limit OFFSET :offset",
-                     where);
-        if ((rc = mm_sql_prepare(s, sql, &st, err)))
-            break;
-        mm_scope_bind(st, scope);
-#define BIND_TEXT_(name, v) mm_sql_bind_text(st, sqlite3_bind_parameter_index(st, name), v)
-#define BIND_INT_(name, v)                                                                         \
-    do {                                                                                           \
-        int i_ = sqlite3_bind_parameter_index(st, name);                                           \
-        if (i_)                                                                                    \
-            sqlite3_bind_int64(st, i_, v);                                                         \
-    } while (0)
-        BIND_TEXT_(":cat", f->category);
-        BIND_TEXT_(":vendor", f->vendor);
-        BIND_TEXT_(":product", f->product);
-        BIND_TEXT_(":cpe", f->cpe_prefix);
-        BIND_INT_(":org", f->org);
-        BIND_INT_(":exempt", f->exempt);
-        BIND_INT_(":retired", f->retired);
-        BIND_INT_(":now", mm_time_now_ns());
-        BIND_INT_(":after", f->after_id);
-        BIND_INT_(":limit", f->limit);
-        BIND_INT_(":offset", f->offset);
-#undef BIND_TEXT_
-#undef BIND_INT_
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (pass == 0) {
-                *total = sqlite3_column_int64(st, 0);
-                continue;
-            }
-            json_t *v = version_json(st);
-            if (!v) {
-                rc = mm_err_set(err, MM_ESTORE, "asset %lld: stored document unreadable",
-                                (long long)sqlite3_column_int64(st, 0));
-                break;
-            }
-            json_array_append_new(arr, v);
-        }
-        if (!rc && step != SQLITE_DONE)
-            rc = mm_sql_fail(s, "list assets", err);
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    if (rc)
-        json_decref(arr);
-    else
-        *items = arr;
-    return rc;
+    struct asset_query ctx = {scope, f};
+    struct mm_sql_page q = {
+        .count_sql = "SELECT count(*) FROM assets a" ASSET_WHERE,
+        .page_sql = "SELECT " VERSION_COLS " FROM assets a JOIN asset_versions v ON v.asset_id = a.id"
+                    " AND v.version = a.version" ASSET_WHERE " ORDER BY a.id LIMIT :limit OFFSET :offset",
+        .noun = "asset",
+        .bind = bind_asset_filter,
+        .row = version_json,
+        .ctx = &ctx,
+        .limit = f->limit,
+        .offset = f->offset,
+    };
+    return mm_sql_page(s, &q, items, total, err);
 }
 
 int mm_store_asset_forward(struct mm_store *s, int64_t id, int version, int64_t forwarded_at_ns,

@@ -251,50 +251,50 @@ int mm_store_incident_get(struct mm_store *s, const struct mm_scope *scope, int6
     " AND (:from IS NULL OR i.aware_at >= :from) AND (:to IS NULL OR i.aware_at < :to)"            \
     " AND i.id > :after"
 
+struct incident_query {
+    const struct mm_scope *scope;
+    const struct mm_incident_filter *f;
+};
+
+static void bind_incident_filter(sqlite3_stmt *st, const void *ctx)
+{
+    const struct incident_query *q = ctx;
+    const struct mm_incident_filter *f = q->f;
+    mm_scope_bind(st, q->scope);
+#define IDX_(n) sqlite3_bind_parameter_index(st, n)
+    mm_sql_bind_text(st, IDX_(":kind"), f->kind);
+    mm_sql_bind_text(st, IDX_(":status"), f->status);
+    mm_sql_bind_text(st, IDX_(":sector"), f->sector);
+    sqlite3_bind_int64(st, IDX_(":org"), f->org);
+    if (f->aware_from_ns != MM_TIME_NONE)
+        sqlite3_bind_int64(st, IDX_(":from"), f->aware_from_ns);
+    if (f->aware_to_ns != MM_TIME_NONE)
+        sqlite3_bind_int64(st, IDX_(":to"), f->aware_to_ns);
+    sqlite3_bind_int64(st, IDX_(":after"), f->after_id);
+#undef IDX_
+}
+
 int mm_store_incident_list(struct mm_store *s, const struct mm_scope *scope,
                            const struct mm_incident_filter *f, json_t **items, int64_t *total,
                            struct mm_err *err)
 {
     *items = NULL;
-    json_t *arr = json_array();
-    int rc = 0;
-    for (int pass = 0; pass < 2 && !rc; pass++) {
-        sqlite3_stmt *st;
-        if ((rc = mm_sql_prepare(s,
-                                 pass == 0 ? "SELECT count(*) FROM incidents i" INCIDENT_WHERE
-                                           : "SELECT " INCIDENT_COLS " FROM incidents i" INCIDENT_WHERE
-                                             " ORDER BY i.id LIMIT :limit OFFSET :offset",
-                                 &st, err)))
-            break;
-        mm_scope_bind(st, scope);
-#define IDX_(n) sqlite3_bind_parameter_index(st, n)
-        mm_sql_bind_text(st, IDX_(":kind"), f->kind);
-        mm_sql_bind_text(st, IDX_(":status"), f->status);
-        mm_sql_bind_text(st, IDX_(":sector"), f->sector);
-        sqlite3_bind_int64(st, IDX_(":org"), f->org);
-        if (f->aware_from_ns != MM_TIME_NONE)
-            sqlite3_bind_int64(st, IDX_(":from"), f->aware_from_ns);
-        if (f->aware_to_ns != MM_TIME_NONE)
-            sqlite3_bind_int64(st, IDX_(":to"), f->aware_to_ns);
-        sqlite3_bind_int64(st, IDX_(":after"), f->after_id);
-        if (pass == 1) {
-            sqlite3_bind_int64(st, IDX_(":limit"), f->limit);
-            sqlite3_bind_int64(st, IDX_(":offset"), f->offset);
-        }
-#undef IDX_
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (pass == 0) {
-                *total = sqlite3_column_int64(st, 0);
-                continue;
-            }
-            json_t *o = incident_json(st);
-            json_array_append_new(arr, o);
-        }
-        if (step != SQLITE_DONE)
-            rc = mm_sql_fail(s, "list incidents", err);
-        sqlite3_finalize(st);
-    }
+    struct incident_query ctx = {scope, f};
+    struct mm_sql_page q = {
+        .count_sql = "SELECT count(*) FROM incidents i" INCIDENT_WHERE,
+        .page_sql = "SELECT " INCIDENT_COLS " FROM incidents i" INCIDENT_WHERE
+                    " ORDER BY i.id LIMIT :limit OFFSET :offset",
+        .noun = "incident",
+        .bind = bind_incident_filter,
+        .row = incident_json,
+        .ctx = &ctx,
+        .limit = f->limit,
+        .offset = f->offset,
+    };
+    json_t *arr;
+    int rc = mm_sql_page(s, &q, &arr, total, err);
+    if (rc)
+        return rc;
     for (size_t i = 0; !rc && i < json_array_size(arr); i++) {
         json_t *o = json_array_get(arr, i);
         rc = add_versions(s, json_integer_value(json_object_get(o, "id")), false, o, err);

@@ -2,6 +2,7 @@
 #ifndef MM_SQLITE_INTERNAL_H
 #define MM_SQLITE_INTERNAL_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -20,5 +21,21 @@ int mm_sql_exec(struct mm_store *s, const char *sql, struct mm_err *err);
 int mm_sql_fail(struct mm_store *s, const char *what, struct mm_err *err);
 /* Bind a C string or NULL. */
 void mm_sql_bind_text(sqlite3_stmt *st, int idx, const char *text);
+
+/* One page of a filtered list, and how many match in all. count_sql counts
+ * the matches; page_sql selects them with :limit and :offset (bound here).
+ * bind sets every other parameter, for both statements; row turns a row
+ * into JSON, or NULL when the stored row is unreadable (its first column
+ * is the id named in the error). */
+struct mm_sql_page {
+    const char *count_sql, *page_sql;
+    const char *noun; /* "asset": for messages */
+    void (*bind)(sqlite3_stmt *st, const void *ctx);
+    json_t *(*row)(sqlite3_stmt *st);
+    const void *ctx;
+    int64_t limit, offset;
+};
+int mm_sql_page(struct mm_store *s, const struct mm_sql_page *q, json_t **items, int64_t *total,
+                struct mm_err *err);
 
 #endif

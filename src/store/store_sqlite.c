@@ -132,6 +132,49 @@ int mm_sql_prepare(struct mm_store *s, const char *sql, sqlite3_stmt **st, struc
     return 0;
 }
 
+int mm_sql_page(struct mm_store *s, const struct mm_sql_page *q, json_t **items, int64_t *total,
+                struct mm_err *err)
+{
+    *items = NULL;
+    json_t *arr = json_array();
+    int rc = arr ? 0 : mm_err_set(err, MM_ENOMEM, "out of memory listing %ss", q->noun);
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        sqlite3_stmt *st;
+        if ((rc = mm_sql_prepare(s, pass == 0 ? q->count_sql : q->page_sql, &st, err)))
+            break;
+        q->bind(st, q->ctx);
+        if (pass == 1) {
+            sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), q->limit);
+            sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":offset"), q->offset);
+        }
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (pass == 0) {
+                *total = sqlite3_column_int64(st, 0);
+                continue;
+            }
+            json_t *v = q->row(st);
+            if (!v) {
+                rc = mm_err_set(err, MM_ESTORE, "%s %lld: stored document unreadable", q->noun,
+                                (long long)sqlite3_column_int64(st, 0));
+                break;
+            }
+            json_array_append_new(arr, v);
+        }
+        if (!rc && step != SQLITE_DONE) {
+            char what[64];
+            snprintf(what, sizeof what, "list %ss", q->noun);
+            rc = mm_sql_fail(s, what, err);
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc)
+        json_decref(arr);
+    else
+        *items = arr;
+    return rc;
+}
+
 int mm_sql_exec(struct mm_store *s, const char *sql, struct mm_err *err)
 {
     char *msg = NULL;
