@@ -691,7 +691,6 @@ static bool stream_next_file(struct file_stream *fs, struct block_slot *b)
     if (fs->next_path == fs->npaths)
         return false;
     size_t i = fs->next_path++;
-    mm_err_clear(&b->err);
     if ((b->rc = mm_capture_open_file(&fs->caps[i], fs->paths[i], &b->err))) {
         b->kind = BLOCK_FAILED;
         return false;

@@ -32,14 +32,28 @@ static void asset_update(const struct mm_api_request *req, struct mm_api_respons
         res->json = json_pack("{s:I, s:i}", "id", (json_int_t)id, "version", version);
 }
 
+/* The reads of one asset: its id, ?as_of=RFC3339 (MM_TIME_NONE when absent) and the caller. */
+static bool asset_read_start(const struct mm_api_request *req, struct mm_api_response *res, int64_t *id,
+                             int64_t *as_of, struct mm_actor *a)
+{
+    const struct mm_cp_settings *cfg;
+    return asset_id(req, res, id) && mm_cp_query_time(req, res, "as_of", as_of) &&
+           mm_cp_start(req, res, &cfg, a);
+}
+
+static void asset_read_audit(const struct mm_api_request *req, struct mm_api_response *res, int64_t id)
+{
+    char object[64];
+    snprintf(object, sizeof object, "asset:%lld", (long long)id);
+    mm_cp_audit_read(req, res, object, 1);
+}
+
 /* GET /api/v1/assets/{id}[?as_of=RFC3339] */
 static void asset_get(const struct mm_api_request *req, struct mm_api_response *res)
 {
-    const struct mm_cp_settings *cfg;
     struct mm_actor a;
     int64_t id, as_of;
-    if (!asset_id(req, res, &id) || !mm_cp_query_time(req, res, "as_of", &as_of) ||
-        !mm_cp_start(req, res, &cfg, &a))
+    if (!asset_read_start(req, res, &id, &as_of, &a))
         return;
     struct mm_err err;
     mm_err_clear(&err);
@@ -49,19 +63,15 @@ static void asset_get(const struct mm_api_request *req, struct mm_api_response *
         return;
     }
     res->json = doc;
-    char object[64];
-    snprintf(object, sizeof object, "asset:%lld", (long long)id);
-    mm_cp_audit_read(req, res, object, 1);
+    asset_read_audit(req, res, id);
 }
 
 /* GET /api/v1/assets/{id}/history[?as_of=RFC3339]: every version, or the one in force then. */
 static void asset_history(const struct mm_api_request *req, struct mm_api_response *res)
 {
-    const struct mm_cp_settings *cfg;
     struct mm_actor a;
     int64_t id, as_of;
-    if (!asset_id(req, res, &id) || !mm_cp_query_time(req, res, "as_of", &as_of) ||
-        !mm_cp_start(req, res, &cfg, &a))
+    if (!asset_read_start(req, res, &id, &as_of, &a))
         return;
     struct mm_err err;
     mm_err_clear(&err);
@@ -75,9 +85,7 @@ static void asset_history(const struct mm_api_request *req, struct mm_api_respon
     res->json = as_of == MM_TIME_NONE ? json_pack("{s:I, s:o}", "id", (json_int_t)id, "versions", out)
                                       : json_pack("{s:I, s:s, s:o}", "id", (json_int_t)id, "as_of",
                                                   mm_api_query(req, "as_of"), "version", out);
-    char object[64];
-    snprintf(object, sizeof object, "asset:%lld", (long long)id);
-    mm_cp_audit_read(req, res, object, 1);
+    asset_read_audit(req, res, id);
 }
 
 static bool query_bool(const struct mm_api_request *req, struct mm_api_response *res, const char *name,
