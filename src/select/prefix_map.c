@@ -281,14 +281,46 @@ static int64_t intern(struct interner *in, const uint32_t *v, size_t n)
 
 /* ---- the sweep -------------------------------------------------------- */
 
-static int cmp_v4(const void *pa, const void *pb)
+/* Sort IPv4 entries by (address, length, value), as the sweep needs: a
+ * stable LSD radix sort, one byte per pass, value first and address last. It replaces qsort here because a
+ * policy of a million indicators spent about 0.2 s (40% of its load) in
+ * qsort's comparisons; these passes take a few milliseconds. A pass whose
+ * byte is the same in every entry is skipped (values rarely pass 16 bits,
+ * lengths one byte). tmp holds n entries; the sorted entries end in *e. */
+#define RADIX_PASSES 9
+
+static uint8_t v4_key_byte(const struct v4_entry *x, unsigned pass)
 {
-    const struct v4_entry *a = pa, *b = pb;
-    if (a->addr != b->addr)
-        return a->addr < b->addr ? -1 : 1;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    return a->value < b->value ? -1 : a->value > b->value;
+    if (pass < 4)
+        return (uint8_t)(x->value >> (8 * pass));
+    if (pass == 4)
+        return x->len;
+    return (uint8_t)(x->addr >> (8 * (pass - 5)));
+}
+
+static void sort_v4(struct v4_entry **e, struct v4_entry **tmp, size_t n)
+{
+    size_t count[RADIX_PASSES][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (unsigned pass = 0; pass < RADIX_PASSES; pass++)
+            count[pass][v4_key_byte(&(*e)[i], pass)]++;
+    for (unsigned pass = 0; pass < RADIX_PASSES; pass++) {
+        size_t *c = count[pass];
+        if (n == 0 || c[v4_key_byte(&(*e)[0], pass)] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned b = 0; b < 256; b++) {
+            size_t k = c[b];
+            c[b] = sum;
+            sum += k;
+        }
+        const struct v4_entry *from = *e;
+        struct v4_entry *to = *tmp;
+        for (size_t i = 0; i < n; i++)
+            to[c[v4_key_byte(&from[i], pass)]++] = from[i];
+        *tmp = *e;
+        *e = to;
+    }
 }
 
 static int cmp_v6(const void *pa, const void *pb)
@@ -557,7 +589,7 @@ int mm_prefix_map_build(const struct mm_prefix_map_builder *b, struct mm_prefix_
     int rc = MM_ENOMEM;
     struct interner in = {0};
     struct sweep sw = {.in = &in};
-    struct v4_entry *e4 = NULL;
+    struct v4_entry *e4 = NULL, *e4_tmp = NULL;
     struct v6_entry *e6 = NULL;
     uint32_t *start4 = NULL; /* IPv4 starts in full, until split into index and low halves */
     struct mm_prefix_map *m = calloc(1, sizeof *m);
@@ -566,25 +598,27 @@ int mm_prefix_map_build(const struct mm_prefix_map_builder *b, struct mm_prefix_
 
     /* Sort copies: the builder stays const and reusable. */
     e4 = malloc((b->n4 ? b->n4 : 1) * sizeof *e4);
+    e4_tmp = malloc((b->n4 ? b->n4 : 1) * sizeof *e4_tmp);
     e6 = malloc((b->n6 ? b->n6 : 1) * sizeof *e6);
     start4 = malloc((2 * b->n4 + 1) * sizeof *start4);
     m->v4_set = malloc((2 * b->n4 + 1) * sizeof *m->v4_set);
     m->v6_start = malloc((2 * b->n6 + 1) * sizeof *m->v6_start);
     m->v6_set = malloc((2 * b->n6 + 1) * sizeof *m->v6_set);
-    if (!e4 || !e6 || !start4 || !m->v4_set || !m->v6_start || !m->v6_set)
+    if (!e4 || !e4_tmp || !e6 || !start4 || !m->v4_set || !m->v6_start || !m->v6_set)
         goto out;
     if (b->n4)
         memcpy(e4, b->v4, b->n4 * sizeof *e4);
     if (b->n6)
         memcpy(e6, b->v6, b->n6 * sizeof *e6);
-    qsort(e4, b->n4, sizeof *e4, cmp_v4);
+    sort_v4(&e4, &e4_tmp, b->n4);
     qsort(e6, b->n6, sizeof *e6, cmp_v6);
 
     struct out o4 = {.family = 4, .start4 = start4, .set = m->v4_set};
     if ((rc = sweep_family(&sw, e4, b->n4, &o4)) != 0)
         goto out;
     free(e4);
-    e4 = NULL;
+    free(e4_tmp);
+    e4 = e4_tmp = NULL;
     struct out o6 = {.family = 6, .start6 = m->v6_start, .set = m->v6_set};
     if ((rc = sweep_family(&sw, e6, b->n6, &o6)) != 0)
         goto out;
@@ -621,6 +655,7 @@ out:
     interner_fini(&in);
     free(sw.tmp);
     free(e4);
+    free(e4_tmp);
     free(e6);
     free(start4);
     if (rc != 0) {

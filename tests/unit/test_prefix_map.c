@@ -414,6 +414,70 @@ TEST(prefix_map_random_cross_check)
     free(ref);
 }
 
+static int cmp_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Entries that differ in every byte the build sorts on: addresses all over
+ * IPv4 space, lengths 0..32, values spread over 32 bits, the same prefix
+ * added with several values. Each prefix's first and last address must
+ * answer exactly the values of the prefixes covering it. */
+TEST(prefix_map_order_uses_every_key_byte)
+{
+    enum { NPREFIX = 3000 };
+    struct mm_prefix *p = calloc(NPREFIX, sizeof *p);
+    uint32_t *value = calloc(NPREFIX, sizeof *value);
+    struct mm_prefix_map_builder *b = mm_prefix_map_builder_new();
+    for (size_t i = 0; i < NPREFIX; i++) {
+        uint64_t r = rng();
+        if (i % 10 == 9) {
+            p[i] = p[i - 1 - r % 5]; /* a duplicate prefix, its own value */
+        } else {
+            p[i].addr.family = 4;
+            for (int k = 0; k < 4; k++)
+                p[i].addr.bytes[k] = (uint8_t)(r >> (8 * k));
+            p[i].len = (uint8_t)((r >> 32) % 33);
+            mask_prefix(&p[i]);
+        }
+        value[i] = (uint32_t)(rng() >> 32);
+        ASSERT_EQ(mm_prefix_map_builder_add(b, &p[i], value[i]), 0);
+    }
+    struct mm_prefix_map *m = build(b);
+    uint32_t *expect = calloc(NPREFIX, sizeof *expect);
+    int failures = 0;
+    for (size_t i = 0; i < NPREFIX && failures < 5; i++) {
+        for (int last = 0; last < 2; last++) {
+            struct mm_addr a = p[i].addr;
+            for (unsigned k = p[i].len; last && k < 32; k++)
+                a.bytes[k / 8] |= (uint8_t)(0x80u >> (k % 8));
+            uint32_t x = (uint32_t)(word(a.bytes) >> 32);
+            size_t n = 0;
+            for (size_t j = 0; j < NPREFIX; j++) {
+                uint32_t mask = p[j].len == 0 ? 0 : UINT32_MAX << (32 - p[j].len);
+                if ((x & mask) == (uint32_t)(word(p[j].addr.bytes) >> 32))
+                    expect[n++] = value[j];
+            }
+            qsort(expect, n, sizeof *expect, cmp_u32);
+            size_t uniq = 0;
+            for (size_t j = 0; j < n; j++)
+                if (uniq == 0 || expect[uniq - 1] != expect[j])
+                    expect[uniq++] = expect[j];
+            size_t got_n;
+            const uint32_t *got = mm_prefix_map_set(m, mm_prefix_map_lookup(m, &a), &got_n);
+            if (got_n != uniq || memcmp(got, expect, uniq * sizeof *got) != 0)
+                failures++;
+        }
+    }
+    ASSERT_EQ(failures, 0);
+    mm_prefix_map_free(m);
+    mm_prefix_map_builder_free(b);
+    free(expect);
+    free(value);
+    free(p);
+}
+
 /* The budget case from the design: 1M IPv4 hosts, 100k IPv4 prefixes and
  * 100k IPv6 entries in well under 64 MiB. Values model criteria indexes. */
 TEST(prefix_map_memory_budget)
