@@ -17,9 +17,13 @@
 #define BATCH_CRITERIA 8192
 #define FRAG_SLOTS 4096
 #define FRAG_TIMEOUT_NS (30 * MM_NS_PER_SEC)
-/* Incremental expiry: the whole table is swept once per idle timeout of
- * packet time, in this many steps. */
+/* Incremental expiry: the whole table is swept SWEEPS_PER_IDLE times per
+ * idle timeout of packet time, each sweep in SWEEP_STEPS steps. A flow thus
+ * leaves the table at most a quarter timeout after it went idle; with one
+ * sweep per timeout, flows idle for up to twice the timeout stayed, and
+ * the table had to hold (and grow for) about twice the live flows. */
 #define SWEEP_STEPS 64
+#define SWEEPS_PER_IDLE 4
 /* How far ahead of the reader one worker maps a capture file's pages. */
 #define MAP_AHEAD (1u << 20)
 /* Packets decoded ahead, so their flow slots can be prefetched together. */
@@ -363,13 +367,18 @@ static void sweep(struct worker *w, int64_t now)
     mm_flow_table_sweep(w->flows, mm_flow_table_capacity(w->flows) / SWEEP_STEPS + 1, expire_one, &s);
 }
 
+static int64_t sweep_interval_ns(const struct worker *w)
+{
+    return w->idle_ns / (SWEEP_STEPS * SWEEPS_PER_IDLE);
+}
+
 static void maybe_sweep(struct worker *w, int64_t now)
 {
     if (now < w->next_sweep_ns)
         return;
     if (w->next_sweep_ns != INT64_MIN)
         sweep(w, now);
-    w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
+    w->next_sweep_ns = now + sweep_interval_ns(w);
 }
 
 /* Later fragments carry no ports: recover them from the first fragment. */
@@ -1113,7 +1122,7 @@ static void live_tick(struct worker *w, int64_t now)
 {
     if (now >= w->next_sweep_ns) {
         sweep(w, now);
-        w->next_sweep_ns = now + w->idle_ns / SWEEP_STEPS;
+        w->next_sweep_ns = now + sweep_interval_ns(w);
     }
     flush_batch(w);
 }

@@ -136,6 +136,7 @@ void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash)
     const struct mm_flow *f = &t->slots[hash & t->mask];
     __builtin_prefetch(f);
     __builtin_prefetch((const char *)f + 64);
+    __builtin_prefetch((const char *)f + 128);
 }
 
 static inline bool same_endpoint(const uint8_t a[16], uint16_t ap, const uint8_t b[16], uint16_t bp)
