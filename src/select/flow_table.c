@@ -25,16 +25,6 @@ struct mm_flow_table {
 /* Victim search window for a full table. */
 #define VICTIM_WINDOW 16
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static inline uint64_t load64(const uint8_t *p)
 {
     uint64_t v;
@@ -42,24 +32,40 @@ static inline uint64_t load64(const uint8_t *p)
     return v;
 }
 
-static inline uint64_t addr_fold(const uint8_t a[16])
+/* A 64x64 -> 128-bit product folded to 64 bits: every output bit depends
+ * on every input bit, for one multiply. It replaced three murmur finalizers
+ * (about 60 instructions per packet, 6% of the selection's instructions). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-    return load64(a) ^ (load64(a + 8) * 0x9e3779b97f4a7c15ULL);
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+/* Odd constants with mixed bits (the fractional parts of sqrt 2, 3, 5, 7). */
+#define K1 0x6a09e667f3bcc908ULL
+#define K2 0xbb67ae8584caa73bULL
+#define K3 0x3c6ef372fe94f82bULL
+#define K4 0xa54ff53a5f1d36f1ULL
+
+/* One endpoint. An IPv4 address fills bytes 0-3 only, so the port in bits
+ * 32-47 keeps (address, port) pairs distinct. */
+static inline uint64_t endpoint_hash(const uint8_t a[16], uint16_t port)
+{
+    return mum(load64(a) ^ ((uint64_t)port << 32) ^ K1, load64(a + 8) ^ K2);
+}
+
+/* Adding the two endpoints' hashes makes the result the same in both
+ * directions; the final product mixes the sum with the protocol. */
 uint64_t mm_flow_hash(const struct mm_packet_facts *p)
 {
-    uint64_t es = mix64(addr_fold(p->src.bytes) ^ ((uint64_t)p->src_port << 40));
-    uint64_t ed = mix64(addr_fold(p->dst.bytes) ^ ((uint64_t)p->dst_port << 40));
-    uint64_t h = mix64((es + ed) ^ ((uint64_t)p->proto << 56) ^ p->src.family);
+    uint64_t sum = endpoint_hash(p->src.bytes, p->src_port) + endpoint_hash(p->dst.bytes, p->dst_port);
+    uint64_t h = mum(sum ^ ((uint64_t)p->proto << 8 | p->src.family) ^ K3, K4);
     return h ? h : 1;
 }
 
 uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p)
 {
-    uint64_t es = mix64(addr_fold(p->src.bytes));
-    uint64_t ed = mix64(addr_fold(p->dst.bytes));
-    return mix64(es + ed);
+    return mum((endpoint_hash(p->src.bytes, 0) + endpoint_hash(p->dst.bytes, 0)) ^ K3, K4);
 }
 
 static void *reserve(size_t bytes)
