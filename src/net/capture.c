@@ -61,6 +61,10 @@
 #define PCAP_SANE_SNAPLEN (1u << 24) /* a header snaplen above this is itself garbage */
 #define PCAPNG_MAX_IFACES 4096u
 #define LIVE_SNAPLEN 512 /* headers only: we never look at payload */
+/* The kernel's ring for a live capture. libpcap's default (2 MiB) holds
+ * about 15 ms of a busy 1 Gbit/s link; this holds a pause of about half a
+ * second there (records flushed to a slow disk, a busy core). */
+#define LIVE_BUFFER_BYTES (64 << 20)
 
 enum cap_kind { KIND_PCAP, KIND_PCAPNG, KIND_LIVE };
 
@@ -611,6 +615,7 @@ int mm_capture_open_live(struct mm_capture **out, const char *iface, int poll_ms
         goto out;
     }
     pcap_set_snaplen(cap->pcap, LIVE_SNAPLEN);
+    pcap_set_buffer_size(cap->pcap, LIVE_BUFFER_BYTES);
     pcap_set_promisc(cap->pcap, 1);
     pcap_set_immediate_mode(cap->pcap, 1);
     pcap_set_timeout(cap->pcap, poll_ms > 0 ? poll_ms : 0);

@@ -1181,6 +1181,11 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
     }
     if ((rc = workers_init(&e, ws, n, &inited, err)))
         goto out;
+    /* A live link cannot wait while a table rehashes or faults in pages:
+     * the kernel drops what its buffer cannot hold meanwhile. So each table
+     * starts at full size (best effort: without it, tables grow as usual). */
+    for (unsigned i = 0; i < n; i++)
+        (void)mm_flow_table_presize(ws[i].flows);
     for (unsigned i = 0; i < n; i++) {
         lws[i].w = &ws[i];
         if (n > 1 && !(lws[i].ring.items = calloc(RING_SLOTS, sizeof(struct ring_item)))) {

@@ -114,10 +114,10 @@ void mm_flow_table_free(struct mm_flow_table *t)
     free(t);
 }
 
-/* Double the capacity: re-insert every flow into the spare region. */
-static void grow(struct mm_flow_table *t)
+/* Re-insert every flow into the spare region at capacity new_mask + 1. */
+static void rehash(struct mm_flow_table *t, size_t new_mask)
 {
-    size_t old_cap = t->mask + 1, new_mask = 2 * old_cap - 1;
+    size_t old_cap = t->mask + 1;
     struct mm_flow *to = t->spare;
     for (size_t i = 0; i < old_cap; i++) {
         const struct mm_flow *f = &t->slots[i];
@@ -135,6 +135,16 @@ static void grow(struct mm_flow_table *t)
     t->slots = to;
     t->mask = new_mask;
     t->sweep_cursor = 0;
+}
+
+static void grow(struct mm_flow_table *t) { rehash(t, 2 * t->mask + 1); }
+
+int mm_flow_table_presize(struct mm_flow_table *t)
+{
+    if (t->mask < t->max_mask)
+        rehash(t, t->max_mask);
+    /* Write faults, so no page is left mapped to the shared zero page. */
+    return madvise(t->slots, (t->max_mask + 1) * sizeof *t->slots, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
 }
 
 void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash)

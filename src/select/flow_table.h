@@ -39,6 +39,13 @@ struct mm_flow_table;
  * flows are invalidated by mm_flow_table_insert and mm_flow_table_remove. */
 struct mm_flow_table *mm_flow_table_new(size_t max_flows);
 void mm_flow_table_free(struct mm_flow_table *t);
+/* Grow now to the capacity max_flows needs and fault its pages in, so the
+ * packet path never stops to rehash or to take page faults: for a live
+ * link, where such a pause overflows the kernel's buffer and drops
+ * packets. Costs the full table's memory from the start. Returns 0, or -1
+ * when the pages could not be faulted in (the table still works, growing
+ * as usual). */
+int mm_flow_table_presize(struct mm_flow_table *t);
 
 /* The symmetric hash of the packet's flow key: the same for both directions. */
 uint64_t mm_flow_hash(const struct mm_packet_facts *p);

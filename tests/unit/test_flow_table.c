@@ -163,3 +163,33 @@ TEST(flow_table_grows_finds_and_removes)
     }
     mm_flow_table_free(t);
 }
+
+/* A presized table keeps the flows it held and never grows again. */
+TEST(flow_table_presize_keeps_flows_and_stops_growth)
+{
+    enum { N = 100000 };
+    struct mm_flow_table *t = mm_flow_table_new(N);
+    ASSERT_TRUE(t != NULL);
+    struct mm_packet_facts early = v4_flow(0xc6336407, 51000, 0xcb00710a, 443, 6);
+    struct mm_flow *f = mm_flow_table_insert(t, mm_flow_hash(&early));
+    memcpy(f->src, early.src.bytes, 16);
+    memcpy(f->dst, early.dst.bytes, 16);
+    f->src_port = early.src_port;
+    f->dst_port = early.dst_port;
+    f->proto = early.proto;
+    f->family = 4;
+    f->packets = 7;
+    size_t small = mm_flow_table_capacity(t);
+    ASSERT_EQ(mm_flow_table_presize(t), 0);
+    size_t full = mm_flow_table_capacity(t);
+    ASSERT_TRUE(full > small && full >= N + N / 3);
+    bool rev;
+    f = mm_flow_table_find(t, mm_flow_hash(&early), &early, &rev);
+    ASSERT_TRUE(f != NULL && f->packets == 7);
+    for (uint32_t i = 1; i < N; i++) {
+        struct mm_packet_facts p = v4_flow(0x0a000000 + i, 1024, 0xcb00710a, 80, 17);
+        ASSERT_TRUE(mm_flow_table_insert(t, mm_flow_hash(&p)) != NULL);
+    }
+    ASSERT_EQ(mm_flow_table_capacity(t), full);
+    mm_flow_table_free(t);
+}
