@@ -191,10 +191,10 @@ out:
 int mm_store_asset_visible(struct mm_store *s, const struct mm_scope *scope, int64_t id,
                            struct mm_err *err)
 {
+    static const char *const forms[4] =
+        MM_SCOPED_SQL("SELECT 1 FROM assets a WHERE a.id = :id AND ", "asset_orgs", "asset_id", "a.id", "");
     sqlite3_stmt *st;
-    int rc = mm_sql_prepare(
-        s, "SELECT 1 FROM assets a WHERE a.id = :id AND " MM_SCOPE_SQL("asset_orgs", "asset_id", "a.id"),
-        &st, err);
+    int rc = mm_sql_prepare(s, mm_scoped_sql(forms, scope), &st, err);
     if (rc)
         return rc;
     mm_scope_bind(st, scope);
@@ -278,8 +278,8 @@ int mm_store_asset_history(struct mm_store *s, const struct mm_scope *scope, int
     return rc;
 }
 
-#define ASSET_WHERE                                                                                \
-    " WHERE " MM_SCOPE_SQL("asset_orgs", "asset_id", "a.id")                                       \
+/* Follows the scope test. */
+#define ASSET_FILTERS                                                                              \
     " AND (:cat IS NULL OR a.category = :cat) AND (:vendor IS NULL OR a.vendor = :vendor)"         \
     " AND (:product IS NULL OR a.product = :product)"                                              \
     " AND (:cpe IS NULL OR substr(a.cpe, 1, length(:cpe)) = :cpe)"                                 \
@@ -315,11 +315,16 @@ int mm_store_asset_list(struct mm_store *s, const struct mm_scope *scope,
                         const struct mm_asset_filter *f, json_t **items, int64_t *total,
                         struct mm_err *err)
 {
+    static const char *const count_forms[4] = MM_SCOPED_SQL(
+        "SELECT count(*) FROM assets a WHERE ", "asset_orgs", "asset_id", "a.id", ASSET_FILTERS);
+    static const char *const page_forms[4] = MM_SCOPED_SQL(
+        "SELECT " VERSION_COLS " FROM assets a JOIN asset_versions v ON v.asset_id = a.id"
+        " AND v.version = a.version WHERE ",
+        "asset_orgs", "asset_id", "a.id", ASSET_FILTERS " ORDER BY a.id LIMIT :limit OFFSET :offset");
     struct asset_query ctx = {scope, f};
     struct mm_sql_page q = {
-        .count_sql = "SELECT count(*) FROM assets a" ASSET_WHERE,
-        .page_sql = "SELECT " VERSION_COLS " FROM assets a JOIN asset_versions v ON v.asset_id = a.id"
-                    " AND v.version = a.version" ASSET_WHERE " ORDER BY a.id LIMIT :limit OFFSET :offset",
+        .count_sql = mm_scoped_sql(count_forms, scope),
+        .page_sql = mm_scoped_sql(page_forms, scope),
         .noun = "asset",
         .bind = bind_asset_filter,
         .row = version_json,
@@ -357,13 +362,13 @@ int mm_store_asset_forward(struct mm_store *s, int64_t id, int version, int64_t 
 int mm_store_asset_filings(struct mm_store *s, const struct mm_scope *scope, mm_filing_cb cb,
                            void *ctx, struct mm_err *err)
 {
-    sqlite3_stmt *st;
-    int rc = mm_sql_prepare(
-        s,
+    static const char *const forms[4] = MM_SCOPED_SQL(
         "SELECT v.asset_id, v.version, v.filer_org, v.receiving_ministry, v.filed_at, v.due_at,"
         " v.forwarded_at, a.retired_at, v.exempt FROM asset_versions v JOIN assets a ON a.id = v.asset_id"
-        " WHERE " MM_SCOPE_SQL("asset_orgs", "asset_id", "a.id") " ORDER BY v.asset_id, v.version",
-        &st, err);
+        " WHERE ",
+        "asset_orgs", "asset_id", "a.id", " ORDER BY v.asset_id, v.version");
+    sqlite3_stmt *st;
+    int rc = mm_sql_prepare(s, mm_scoped_sql(forms, scope), &st, err);
     if (rc)
         return rc;
     mm_scope_bind(st, scope);

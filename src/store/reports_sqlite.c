@@ -212,11 +212,11 @@ int mm_store_incident_get(struct mm_store *s, const struct mm_scope *scope, int6
                           bool with_versions, json_t **out, struct mm_err *err)
 {
     *out = NULL;
+    static const char *const forms[4] = MM_SCOPED_SQL(
+        "SELECT " INCIDENT_COLS " FROM incidents i WHERE i.id = :id AND ", "incident_orgs", "incident_id",
+        "i.id", "");
     sqlite3_stmt *st;
-    int rc = mm_sql_prepare(s,
-                            "SELECT " INCIDENT_COLS " FROM incidents i WHERE i.id = :id AND "
-                            MM_SCOPE_SQL("incident_orgs", "incident_id", "i.id"),
-                            &st, err);
+    int rc = mm_sql_prepare(s, mm_scoped_sql(forms, scope), &st, err);
     if (rc)
         return rc;
     mm_scope_bind(st, scope);
@@ -239,8 +239,8 @@ int mm_store_incident_get(struct mm_store *s, const struct mm_scope *scope, int6
     return rc;
 }
 
-#define INCIDENT_WHERE                                                                             \
-    " WHERE " MM_SCOPE_SQL("incident_orgs", "incident_id", "i.id")                                 \
+/* Follows the scope test. */
+#define INCIDENT_FILTERS                                                                           \
     " AND (:kind IS NULL OR i.kind = :kind)"                                                       \
     " AND (:status IS NULL OR (i.final_at IS NOT NULL) = (:status = 'closed'))"                    \
     " AND (:org = 0 OR EXISTS(SELECT 1 FROM incident_orgs x WHERE x.incident_id = i.id"            \
@@ -279,11 +279,15 @@ int mm_store_incident_list(struct mm_store *s, const struct mm_scope *scope,
                            struct mm_err *err)
 {
     *items = NULL;
+    static const char *const count_forms[4] = MM_SCOPED_SQL(
+        "SELECT count(*) FROM incidents i WHERE ", "incident_orgs", "incident_id", "i.id", INCIDENT_FILTERS);
+    static const char *const page_forms[4] =
+        MM_SCOPED_SQL("SELECT " INCIDENT_COLS " FROM incidents i WHERE ", "incident_orgs", "incident_id",
+                      "i.id", INCIDENT_FILTERS " ORDER BY i.id LIMIT :limit OFFSET :offset");
     struct incident_query ctx = {scope, f};
     struct mm_sql_page q = {
-        .count_sql = "SELECT count(*) FROM incidents i" INCIDENT_WHERE,
-        .page_sql = "SELECT " INCIDENT_COLS " FROM incidents i" INCIDENT_WHERE
-                    " ORDER BY i.id LIMIT :limit OFFSET :offset",
+        .count_sql = mm_scoped_sql(count_forms, scope),
+        .page_sql = mm_scoped_sql(page_forms, scope),
         .noun = "incident",
         .bind = bind_incident_filter,
         .row = incident_json,
@@ -309,16 +313,15 @@ int mm_store_incident_list(struct mm_store *s, const struct mm_scope *scope,
 int mm_store_incident_rows(struct mm_store *s, const struct mm_scope *scope, const char *kind,
                            mm_incident_cb cb, void *ctx, struct mm_err *err)
 {
-    sqlite3_stmt *st;
-    int rc = mm_sql_prepare(
-        s,
+    static const char *const forms[4] = MM_SCOPED_SQL(
         "SELECT i.id, i.reporter_org, i.kind, i.aware_at, i.created_at, i.final_at,"
         " (SELECT group_concat(sector, ',') FROM (SELECT DISTINCT os.sector FROM incident_orgs x"
         "   JOIN orgs o ON o.id = x.org_id AND o.type = 'operator'"
         "   JOIN org_sectors os ON os.org_id = o.id WHERE x.incident_id = i.id ORDER BY os.sector))"
-        " FROM incidents i WHERE " MM_SCOPE_SQL("incident_orgs", "incident_id", "i.id")
-        " AND (:kind IS NULL OR i.kind = :kind) ORDER BY i.id",
-        &st, err);
+        " FROM incidents i WHERE ",
+        "incident_orgs", "incident_id", "i.id", " AND (:kind IS NULL OR i.kind = :kind) ORDER BY i.id");
+    sqlite3_stmt *st;
+    int rc = mm_sql_prepare(s, mm_scoped_sql(forms, scope), &st, err);
     if (rc)
         return rc;
     mm_scope_bind(st, scope);
