@@ -189,14 +189,20 @@ static void flush_batch(struct worker *w)
 
 /* ---- criteria ---- */
 
-/* Does the endpoint match an active criterion at time t? Also lowers
- * *recheck to the next time the answer could change. */
-static bool endpoint_matches(const struct worker *w, const uint8_t addr[16], uint8_t family,
-                             uint8_t proto, uint16_t port, int64_t t, int64_t *recheck)
+/* The sets of a flow's two endpoints in a prefix map (set[0]: src). */
+static void endpoint_sets(const struct mm_prefix_map *m, const struct mm_flow *f, uint32_t set[2])
 {
-    struct mm_addr a = {.family = family};
-    memcpy(a.bytes, addr, 16);
-    uint32_t set = mm_prefix_map_lookup(w->policy->criteria_map, &a);
+    struct mm_addr src = {.family = f->family}, dst = {.family = f->family};
+    memcpy(src.bytes, f->src, 16);
+    memcpy(dst.bytes, f->dst, 16);
+    mm_prefix_map_lookup2(m, &src, &dst, set);
+}
+
+/* Does an endpoint in criteria set `set` match an active criterion at time
+ * t? Also lowers *recheck to the next time the answer could change. */
+static bool endpoint_matches(const struct worker *w, uint32_t set, uint8_t proto, uint16_t port,
+                             int64_t t, int64_t *recheck)
+{
     if (set == 0)
         return false;
     size_t n;
@@ -218,14 +224,10 @@ static bool endpoint_matches(const struct worker *w, const uint8_t addr[16], uin
     return match;
 }
 
-/* Append to out the criteria matching the endpoint at t; returns the new count. */
-static size_t collect_criteria(const struct worker *w, const uint8_t addr[16], uint8_t family,
-                               uint8_t proto, uint16_t port, int64_t t, uint32_t *out, size_t nout,
-                               size_t cap)
+/* Append to out the criteria of set matching the endpoint at t; returns the new count. */
+static size_t collect_criteria(const struct worker *w, uint32_t set, uint8_t proto, uint16_t port,
+                               int64_t t, uint32_t *out, size_t nout, size_t cap)
 {
-    struct mm_addr a = {.family = family};
-    memcpy(a.bytes, addr, 16);
-    uint32_t set = mm_prefix_map_lookup(w->policy->criteria_map, &a);
     size_t n = 0;
     const uint32_t *idx = set ? mm_prefix_map_set(w->policy->criteria_map, set, &n) : NULL;
     for (size_t i = 0; i < n && nout < cap; i++) {
@@ -255,21 +257,16 @@ static void decide(struct worker *w, struct mm_flow *f)
         return;
     }
     int64_t t = f->first_ns;
-    f->src_match = endpoint_matches(w, f->src, f->family, f->proto, f->src_port, t, &f->recheck_ns);
-    f->dst_match = endpoint_matches(w, f->dst, f->family, f->proto, f->dst_port, t, &f->recheck_ns);
+    uint32_t set[2];
+    endpoint_sets(w->policy->criteria_map, f, set);
+    f->src_match = endpoint_matches(w, set[0], f->proto, f->src_port, t, &f->recheck_ns);
+    f->dst_match = endpoint_matches(w, set[1], f->proto, f->dst_port, t, &f->recheck_ns);
     if (f->src_match || f->dst_match) {
         f->verdict = MM_VERDICT_SELECTED;
     } else {
         f->verdict = MM_VERDICT_NO_CRITERION;
         w->stats.discarded_no_criterion++;
     }
-}
-
-static bool is_domestic(const struct worker *w, const uint8_t addr[16], uint8_t family)
-{
-    struct mm_addr a = {.family = family};
-    memcpy(a.bytes, addr, 16);
-    return mm_prefix_map_lookup(w->policy->domestic_map, &a) != 0;
 }
 
 /* ---- flow pieces ---- */
@@ -298,8 +295,10 @@ static void end_piece(struct worker *w, const struct mm_flow *f)
     struct mm_record *r = &w->batch[w->nbatch];
     uint32_t *crit = &w->pool[w->npool];
     size_t cap = BATCH_CRITERIA - w->npool, n = 0;
-    n = collect_criteria(w, f->src, f->family, f->proto, f->src_port, f->first_ns, crit, n, cap);
-    n = collect_criteria(w, f->dst, f->family, f->proto, f->dst_port, f->first_ns, crit, n, cap);
+    uint32_t set[2];
+    endpoint_sets(w->policy->criteria_map, f, set);
+    n = collect_criteria(w, set[0], f->proto, f->src_port, f->first_ns, crit, n, cap);
+    n = collect_criteria(w, set[1], f->proto, f->dst_port, f->first_ns, crit, n, cap);
     if (n == 0)
         return; /* cannot happen: the verdict was computed the same way */
     sort_by_rank(w->eng->rank, crit, n);
@@ -336,7 +335,9 @@ static void start_piece(struct worker *w, struct mm_flow *f, int64_t ts, bool ke
     f->tcp_flags = 0;
     f->first_ns = f->last_ns = ts;
     if (!keep_direction) {
-        bool sd = is_domestic(w, f->src, f->family), dd = is_domestic(w, f->dst, f->family);
+        uint32_t set[2];
+        endpoint_sets(w->policy->domestic_map, f, set);
+        bool sd = set[0] != 0, dd = set[1] != 0;
         f->direction = sd ? (dd ? MM_DIR_DOMESTIC_TO_DOMESTIC : MM_DIR_DOMESTIC_TO_FOREIGN)
                           : (dd ? MM_DIR_FOREIGN_TO_DOMESTIC : MM_DIR_FOREIGN_TO_FOREIGN);
     }

@@ -685,19 +685,53 @@ static inline uint32_t v6_bucket(const struct mm_prefix_map *m, uint64_t hi)
  * Interval 0 starts at address 0, so the answer always exists. The search
  * is branchless; the lines it and the final set read will touch are
  * prefetched up front so their misses overlap instead of queueing. */
-uint32_t mm_prefix_map_lookup(const struct mm_prefix_map *m, const struct mm_addr *addr)
+/* A lookup in two steps, so that mm_prefix_map_lookup2 can interleave two:
+ * locate() reads the index and prefetches the bucket's boundaries and set
+ * ids; search() then finds the interval. Each step's cache misses are the
+ * lookup's, so two interleaved lookups wait for about as long as one. */
+struct probe {
+    const struct mm_addr *addr;
+    uint32_t lo, hi; /* the bucket's intervals; lo == hi: none start in it */
+};
+
+static inline const uint32_t *index_entry(const struct mm_prefix_map *m, const struct mm_addr *addr)
 {
+    if (addr->family == 4)
+        return &m->v4_index[load_be32(addr->bytes) >> 16];
+    if (addr->family == 6)
+        return &m->v6_index[v6_bucket(m, load_be64(addr->bytes))];
+    return NULL;
+}
+
+static inline void locate(const struct mm_prefix_map *m, const struct mm_addr *addr, struct probe *p)
+{
+    p->addr = addr;
+    const uint32_t *ix = index_entry(m, addr);
+    p->lo = ix ? ix[0] : 0;
+    p->hi = ix ? ix[1] : 0;
+    if (p->lo == p->hi)
+        return;
     if (addr->family == 4) {
-        uint32_t a = load_be32(addr->bytes);
-        uint16_t key = (uint16_t)a;
-        uint32_t lo = m->v4_index[a >> 16], hi = m->v4_index[(a >> 16) + 1];
-        if (lo == hi)
-            return m->v4_set[lo - 1];
-        const uint16_t *base = m->v4_low + lo;
-        size_t n = hi - lo;
-        __builtin_prefetch(base + n - 1);
-        __builtin_prefetch(m->v4_set + lo);
-        __builtin_prefetch(m->v4_set + hi - 1);
+        __builtin_prefetch(m->v4_low + p->lo);
+        __builtin_prefetch(m->v4_low + p->hi - 1);
+        __builtin_prefetch(m->v4_set + p->lo);
+        __builtin_prefetch(m->v4_set + p->hi - 1);
+    } else {
+        __builtin_prefetch(m->v6_start + p->lo);
+        __builtin_prefetch(m->v6_start + p->hi - 1);
+        __builtin_prefetch(m->v6_set + p->lo);
+    }
+}
+
+static inline uint32_t search(const struct mm_prefix_map *m, const struct probe *p)
+{
+    const struct mm_addr *addr = p->addr;
+    if (addr->family == 4) {
+        if (p->lo == p->hi)
+            return m->v4_set[p->lo - 1];
+        uint16_t key = (uint16_t)load_be32(addr->bytes);
+        const uint16_t *base = m->v4_low + p->lo;
+        size_t n = p->hi - p->lo;
         while (n > 1) {
             size_t half = n / 2;
             base = base[half] <= key ? base + half : base;
@@ -707,14 +741,11 @@ uint32_t mm_prefix_map_lookup(const struct mm_prefix_map *m, const struct mm_add
         return m->v4_set[i];
     }
     if (addr->family == 6) {
+        if (p->lo == p->hi)
+            return m->v6_set[p->lo - 1];
         struct u128 a = {load_be64(addr->bytes), load_be64(addr->bytes + 8)};
-        uint32_t t = v6_bucket(m, a.hi);
-        uint32_t lo = m->v6_index[t], hi = m->v6_index[t + 1];
-        if (lo == hi)
-            return m->v6_set[lo - 1];
-        const struct u128 *base = m->v6_start + lo;
-        size_t n = hi - lo;
-        __builtin_prefetch(m->v6_set + lo);
+        const struct u128 *base = m->v6_start + p->lo;
+        size_t n = p->hi - p->lo;
         while (n > 1) {
             size_t half = n / 2;
             struct u128 s = base[half];
@@ -726,6 +757,29 @@ uint32_t mm_prefix_map_lookup(const struct mm_prefix_map *m, const struct mm_add
         return m->v6_set[(size_t)(base - m->v6_start) - after];
     }
     return 0;
+}
+
+uint32_t mm_prefix_map_lookup(const struct mm_prefix_map *m, const struct mm_addr *addr)
+{
+    struct probe p;
+    locate(m, addr, &p);
+    return search(m, &p);
+}
+
+void mm_prefix_map_lookup2(const struct mm_prefix_map *m, const struct mm_addr *a,
+                           const struct mm_addr *b, uint32_t set[2])
+{
+    /* Both index entries are requested before either is needed. */
+    const uint32_t *ia = index_entry(m, a), *ib = index_entry(m, b);
+    if (ia)
+        __builtin_prefetch(ia);
+    if (ib)
+        __builtin_prefetch(ib);
+    struct probe pa, pb;
+    locate(m, a, &pa);
+    locate(m, b, &pb);
+    set[0] = search(m, &pa);
+    set[1] = search(m, &pb);
 }
 
 const uint32_t *mm_prefix_map_set(const struct mm_prefix_map *m, uint32_t set_id, size_t *count)

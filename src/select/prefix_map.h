@@ -34,6 +34,10 @@ void mm_prefix_map_builder_free(struct mm_prefix_map_builder *b);
 
 /* The id of the value set covering addr; 0 means no entry covers it. */
 uint32_t mm_prefix_map_lookup(const struct mm_prefix_map *m, const struct mm_addr *addr);
+/* Two lookups at once (set[0] for a, set[1] for b), their cache misses
+ * overlapped: a flow's two endpoints. */
+void mm_prefix_map_lookup2(const struct mm_prefix_map *m, const struct mm_addr *a,
+                           const struct mm_addr *b, uint32_t set[2]);
 /* The values of a set id returned by lookup, sorted ascending, without duplicates. */
 const uint32_t *mm_prefix_map_set(const struct mm_prefix_map *m, uint32_t set_id, size_t *count);
 /* Bytes held by the map (for --stats and the memory budget). */
