@@ -6,13 +6,17 @@
 #include <sys/mman.h>
 
 /* The table starts small and doubles as flows arrive, up to the capacity
- * max_flows needs. Two regions of that full size are reserved up front (address space
- * only); growing rehashes from one into the other and returns the old
- * pages to the kernel. So memory follows the flows actually live, and
- * growing never calls malloc. */
+ * max_flows needs, inside a region of that full size reserved up front
+ * (address space only). Doubling happens in place (grow), so the only new
+ * memory it touches is the new half: fresh pages cost a page fault and a
+ * cleared page each, and on a virtual machine far more. A second region of
+ * the same size is the fallback for the rare case grow cannot handle in
+ * place, and the target of mm_flow_table_presize. Memory follows the flows
+ * actually live, and growing never calls malloc. */
 struct mm_flow_table {
     struct mm_flow *slots;       /* the live region */
-    struct mm_flow *spare;       /* the other region */
+    struct mm_flow *spare;       /* the other region (zero wherever it is mapped) */
+    struct mm_flow *wrapped;     /* WRAP_SLOTS flows: see grow */
     size_t region_bytes;         /* each region's reserved size */
     size_t mask;                 /* capacity - 1; capacity is a power of two */
     size_t max_mask;             /* the capacity max_flows needs, minus 1 */
@@ -21,6 +25,10 @@ struct mm_flow_table {
 };
 
 #define INITIAL_SLOTS 65536
+/* Room for the flows that sit at the start of the table because their
+ * probe run wrapped around its end; a longer run than this (rare at three
+ * quarters full) makes grow rehash into the spare region instead. */
+#define WRAP_SLOTS 1024
 
 /* Victim search window for a full table. */
 #define VICTIM_WINDOW 16
@@ -93,7 +101,8 @@ struct mm_flow_table *mm_flow_table_new(size_t max_flows)
     t->region_bytes = cap * sizeof *t->slots;
     t->slots = reserve(t->region_bytes);
     t->spare = reserve(t->region_bytes);
-    if (!t->slots || !t->spare) {
+    t->wrapped = malloc(WRAP_SLOTS * sizeof *t->wrapped);
+    if (!t->slots || !t->spare || !t->wrapped) {
         mm_flow_table_free(t);
         return NULL;
     }
@@ -111,6 +120,7 @@ void mm_flow_table_free(struct mm_flow_table *t)
         munmap(t->slots, t->region_bytes);
     if (t->spare)
         munmap(t->spare, t->region_bytes);
+    free(t->wrapped);
     free(t);
 }
 
@@ -137,7 +147,50 @@ static void rehash(struct mm_flow_table *t, size_t new_mask)
     t->sweep_cursor = 0;
 }
 
-static void grow(struct mm_flow_table *t) { rehash(t, 2 * t->mask + 1); }
+/* Put f into the first empty slot from its home (at the current mask). */
+static void place(struct mm_flow_table *t, const struct mm_flow *f)
+{
+    size_t j = f->hash & t->mask;
+    while (t->slots[j].hash != 0)
+        j = (j + 1) & t->mask;
+    t->slots[j] = *f;
+}
+
+/* Double the capacity in place. Every flow is taken out and placed again
+ * under the new mask, in slot order, so that no placed flow's probe run
+ * ever crosses a slot that is emptied later:
+ * - First the flows at the start of the table that belong to a run which
+ *   wrapped around the end are set aside (those before the first empty
+ *   slot e). No flow left has a run that wraps: it would cross slot e.
+ * - Then slots e+1 .. C-1 in order. A flow whose new home is its old home
+ *   h lands in [h, its old slot], all slots already processed; one whose
+ *   new home is h + C lands in the new upper half, which holds only placed
+ *   flows, or wraps into the emptied start of the table.
+ * - Last the flows set aside, into what is now a complete table. */
+static void grow(struct mm_flow_table *t)
+{
+    size_t cap = t->mask + 1, first_empty = 0;
+    while (t->slots[first_empty].hash != 0) /* the table is at most 3/4 full */
+        first_empty++;
+    if (first_empty > WRAP_SLOTS) {
+        rehash(t, 2 * t->mask + 1);
+        return;
+    }
+    memcpy(t->wrapped, t->slots, first_empty * sizeof *t->slots);
+    for (size_t i = 0; i < first_empty; i++)
+        t->slots[i].hash = 0;
+    t->mask = 2 * cap - 1;
+    for (size_t i = first_empty + 1; i < cap; i++) {
+        if (t->slots[i].hash == 0)
+            continue;
+        struct mm_flow f = t->slots[i];
+        t->slots[i].hash = 0;
+        place(t, &f);
+    }
+    for (size_t i = 0; i < first_empty; i++)
+        place(t, &t->wrapped[i]);
+    t->sweep_cursor = 0;
+}
 
 int mm_flow_table_presize(struct mm_flow_table *t)
 {

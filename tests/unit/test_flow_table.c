@@ -193,3 +193,90 @@ TEST(flow_table_presize_keeps_flows_and_stops_growth)
     ASSERT_EQ(mm_flow_table_capacity(t), full);
     mm_flow_table_free(t);
 }
+
+/* Growth with chosen hashes: the table lets a test pick each flow's home
+ * slot, so it can build the runs that make growing in place delicate. */
+static struct mm_packet_facts keyed(uint32_t i)
+{
+    return v4_flow(0x0a000000 + i, 1000, 0xcb00710a, 80, 6);
+}
+
+static bool add_with_hash(struct mm_flow_table *t, uint32_t i, uint64_t hash)
+{
+    struct mm_packet_facts p = keyed(i);
+    struct mm_flow *f = mm_flow_table_insert(t, hash);
+    if (!f)
+        return false;
+    memcpy(f->src, p.src.bytes, 16);
+    memcpy(f->dst, p.dst.bytes, 16);
+    f->src_port = p.src_port;
+    f->dst_port = p.dst_port;
+    f->proto = p.proto;
+    f->family = 4;
+    f->packets = i;
+    return true;
+}
+
+static size_t missing(struct mm_flow_table *t, const uint64_t *hash, uint32_t n)
+{
+    size_t lost = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct mm_packet_facts p = keyed(i);
+        bool rev;
+        struct mm_flow *f = mm_flow_table_find(t, hash[i], &p, &rev);
+        lost += !f || f->packets != i;
+    }
+    return lost;
+}
+
+/* Fill the first table (64K slots) to the brink, with a run of `run` flows
+ * homed near the end that wraps around into slot 0 and beyond; half of them
+ * move to the upper half when the table doubles. Then grow it (twice), and
+ * every flow must still be found; so must they after half are removed. */
+static void grow_with_wrapping_run(uint32_t run)
+{
+    enum { FIRST = 65536, N = 49152 + 60000 };
+    uint64_t *hash = calloc(N, sizeof *hash);
+    struct mm_flow_table *t = mm_flow_table_new(1000000);
+    ASSERT_TRUE(hash && t && mm_flow_table_capacity(t) == FIRST);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (uint32_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (i < run)
+            hash[i] = (x & ~(uint64_t)(FIRST - 1)) | (FIRST - 1 - i % 8); /* home 65528..65535 */
+        else
+            hash[i] = x | 1;
+        if (!add_with_hash(t, i, hash[i]))
+            MM_FAIL_("insert %u refused", i);
+        if (i == 49150)
+            ASSERT_EQ(mm_flow_table_capacity(t), FIRST); /* not grown yet */
+    }
+    ASSERT_TRUE(mm_flow_table_capacity(t) == 2 * FIRST || mm_flow_table_capacity(t) == 4 * FIRST);
+    ASSERT_EQ(missing(t, hash, N), 0);
+    for (uint32_t i = 0; i < N; i += 2) {
+        struct mm_packet_facts p = keyed(i);
+        bool rev;
+        mm_flow_table_remove(t, mm_flow_table_find(t, hash[i], &p, &rev));
+    }
+    size_t lost = 0;
+    for (uint32_t i = 1; i < N; i += 2) {
+        struct mm_packet_facts p = keyed(i);
+        bool rev;
+        struct mm_flow *f = mm_flow_table_find(t, hash[i], &p, &rev);
+        lost += !f || f->packets != i;
+    }
+    ASSERT_EQ(lost, 0);
+    ASSERT_EQ(mm_flow_table_count(t), N / 2);
+    mm_flow_table_free(t);
+    free(hash);
+}
+
+TEST(flow_table_grows_in_place_across_a_wrapping_run)
+{
+    grow_with_wrapping_run(600); /* set aside during the growth */
+}
+
+TEST(flow_table_grows_past_a_long_wrapping_run)
+{
+    grow_with_wrapping_run(3000); /* too long to set aside: the other region */
+}
