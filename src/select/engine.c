@@ -438,12 +438,7 @@ static void worker_packet(struct worker *w, int64_t ts, struct mm_packet_facts *
             mm_flow_table_remove(w->flows, victim);
             f = mm_flow_table_insert(w->flows, h);
         }
-        memcpy(f->src, p->src.bytes, 16);
-        memcpy(f->dst, p->dst.bytes, 16);
-        f->src_port = p->src_port;
-        f->dst_port = p->dst_port;
-        f->proto = p->proto;
-        f->family = p->src.family;
+        mm_flow_set_key(f, p);
         start_piece(w, f, ts, false);
         reversed = false;
     }

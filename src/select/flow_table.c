@@ -251,6 +251,16 @@ struct mm_flow *mm_flow_table_insert(struct mm_flow_table *t, uint64_t hash)
     return f;
 }
 
+void mm_flow_set_key(struct mm_flow *f, const struct mm_packet_facts *p)
+{
+    memcpy(f->src, p->src.bytes, 16);
+    memcpy(f->dst, p->dst.bytes, 16);
+    f->src_port = p->src_port;
+    f->dst_port = p->dst_port;
+    f->proto = p->proto;
+    f->family = p->src.family;
+}
+
 /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
 static void remove_at(struct mm_flow_table *t, size_t hole)
 {

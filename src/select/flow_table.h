@@ -64,6 +64,8 @@ struct mm_flow *mm_flow_table_find(struct mm_flow_table *t, uint64_t hash,
  * first when it is three quarters full); the caller fills it.
  * Returns NULL when the table holds max_flows flows already: evict first. */
 struct mm_flow *mm_flow_table_insert(struct mm_flow_table *t, uint64_t hash);
+/* Give a newly inserted flow the key of p (p's sender is the initiator). */
+void mm_flow_set_key(struct mm_flow *f, const struct mm_packet_facts *p);
 /* Remove a flow. Pointers to other flows may move (backward-shift deletion). */
 void mm_flow_table_remove(struct mm_flow_table *t, struct mm_flow *f);
 /* Least recently seen flow among the few following hash's home slot: the

@@ -48,6 +48,19 @@ static struct mm_packet_facts reversed(struct mm_packet_facts p)
     return r;
 }
 
+/* Insert p's flow under hash, marked with `mark` in its packet count;
+ * false when the table refuses it. */
+static bool add_flow(struct mm_flow_table *t, const struct mm_packet_facts *p, uint64_t hash,
+                     uint32_t mark)
+{
+    struct mm_flow *f = mm_flow_table_insert(t, hash);
+    if (!f)
+        return false;
+    mm_flow_set_key(f, p);
+    f->packets = mark;
+    return true;
+}
+
 TEST(flow_hash_is_symmetric_and_keyed_by_the_whole_key)
 {
     struct mm_packet_facts p = v4_flow(0xc6336407, 51000, 0xcb00710a, 443, 6);
@@ -124,16 +137,7 @@ TEST(flow_table_grows_finds_and_removes)
     size_t first_capacity = mm_flow_table_capacity(t);
     for (uint32_t i = 0; i < N; i++) {
         struct mm_packet_facts p = v4_flow(0x0a000000 + i / 7, (uint16_t)(1024 + i % 7), 0xcb00710a, 80, 6);
-        uint64_t h = mm_flow_hash(&p);
-        struct mm_flow *f = mm_flow_table_insert(t, h);
-        ASSERT_TRUE(f != NULL);
-        memcpy(f->src, p.src.bytes, 16);
-        memcpy(f->dst, p.dst.bytes, 16);
-        f->src_port = p.src_port;
-        f->dst_port = p.dst_port;
-        f->proto = p.proto;
-        f->family = p.src.family;
-        f->packets = i;
+        ASSERT_TRUE(add_flow(t, &p, mm_flow_hash(&p), i));
     }
     ASSERT_EQ(mm_flow_table_count(t), N);
     ASSERT_TRUE(mm_flow_table_capacity(t) >= first_capacity * 4);
@@ -171,20 +175,13 @@ TEST(flow_table_presize_keeps_flows_and_stops_growth)
     struct mm_flow_table *t = mm_flow_table_new(N);
     ASSERT_TRUE(t != NULL);
     struct mm_packet_facts early = v4_flow(0xc6336407, 51000, 0xcb00710a, 443, 6);
-    struct mm_flow *f = mm_flow_table_insert(t, mm_flow_hash(&early));
-    memcpy(f->src, early.src.bytes, 16);
-    memcpy(f->dst, early.dst.bytes, 16);
-    f->src_port = early.src_port;
-    f->dst_port = early.dst_port;
-    f->proto = early.proto;
-    f->family = 4;
-    f->packets = 7;
+    ASSERT_TRUE(add_flow(t, &early, mm_flow_hash(&early), 7));
     size_t small = mm_flow_table_capacity(t);
     ASSERT_EQ(mm_flow_table_presize(t), 0);
     size_t full = mm_flow_table_capacity(t);
     ASSERT_TRUE(full > small && full >= N + N / 3);
     bool rev;
-    f = mm_flow_table_find(t, mm_flow_hash(&early), &early, &rev);
+    struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&early), &early, &rev);
     ASSERT_TRUE(f != NULL && f->packets == 7);
     for (uint32_t i = 1; i < N; i++) {
         struct mm_packet_facts p = v4_flow(0x0a000000 + i, 1024, 0xcb00710a, 80, 17);
@@ -204,17 +201,7 @@ static struct mm_packet_facts keyed(uint32_t i)
 static bool add_with_hash(struct mm_flow_table *t, uint32_t i, uint64_t hash)
 {
     struct mm_packet_facts p = keyed(i);
-    struct mm_flow *f = mm_flow_table_insert(t, hash);
-    if (!f)
-        return false;
-    memcpy(f->src, p.src.bytes, 16);
-    memcpy(f->dst, p.dst.bytes, 16);
-    f->src_port = p.src_port;
-    f->dst_port = p.dst_port;
-    f->proto = p.proto;
-    f->family = 4;
-    f->packets = i;
-    return true;
+    return add_flow(t, &p, hash, i);
 }
 
 static size_t missing(struct mm_flow_table *t, const uint64_t *hash, uint32_t n)
