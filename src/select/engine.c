@@ -26,7 +26,7 @@
 #define SWEEPS_PER_IDLE 4
 /* How far ahead of the reader one worker maps a capture file's pages. */
 #define MAP_AHEAD (1u << 20)
-/* Packets decoded ahead, so their flow slots can be prefetched together. */
+/* Packets decoded ahead of their lookup, so their flow slots' cache misses overlap. */
 #define PACKET_BATCH 16
 
 /* The ports of an IPv4/IPv6 datagram's first fragment, so its later
@@ -524,26 +524,34 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
         if (w->rc)
             break;
         struct mm_packet pkt;
-        int st = MM_CAPTURE_PACKET;
+        int st = MM_CAPTURE_END;
         uint64_t mapped = 0; /* page tables mapped up to here */
-        while (st == MM_CAPTURE_PACKET && !atomic_load(&w->eng->abort)) {
+        /* A window of decoded packets: each packet's flow slot is
+         * prefetched when it enters and looked up PACKET_BATCH packets
+         * later, so the cache misses overlap, and the prefetches stay
+         * spread out instead of coming in bursts. */
+        unsigned head = 0, queued = 0;
+        while (!atomic_load(&w->eng->abort) &&
+               (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
             /* One call maps the next stretch of the file's page tables,
              * instead of a page fault every few pages. */
             if (mm_capture_offset(cap) + MAP_AHEAD / 2 > mapped)
                 mapped = mm_capture_prefault(cap, mapped, MAP_AHEAD);
-            /* Decode a batch and prefetch each packet's flow slot, then do
-             * the lookups: the cache misses overlap instead of queueing. */
-            unsigned n = 0;
-            while (n < PACKET_BATCH && (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
-                if (admit(&w->decoded, &pkt, &facts[n]) &&
-                    packet_ready(w, pkt.ts_ns, &facts[n], &hash[n])) {
-                    ts[n] = pkt.ts_ns;
-                    mm_flow_table_prefetch(w->flows, hash[n]);
-                    n++;
-                }
+            unsigned k = head % PACKET_BATCH;
+            if (!admit(&w->decoded, &pkt, &facts[k]) || !packet_ready(w, pkt.ts_ns, &facts[k], &hash[k]))
+                continue;
+            ts[k] = pkt.ts_ns;
+            mm_flow_table_prefetch(w->flows, hash[k]);
+            head++;
+            if (++queued == PACKET_BATCH) {
+                unsigned old = head % PACKET_BATCH; /* the oldest */
+                worker_packet(w, ts[old], &facts[old], hash[old]);
+                queued--;
             }
-            for (unsigned k = 0; k < n; k++)
-                worker_packet(w, ts[k], &facts[k], hash[k]);
+        }
+        for (; queued > 0; queued--) {
+            unsigned old = (head - queued) % PACKET_BATCH;
+            worker_packet(w, ts[old], &facts[old], hash[old]);
         }
         if (st < 0)
             w->rc = st;
