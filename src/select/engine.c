@@ -512,12 +512,52 @@ static bool packet_ready(struct worker *w, int64_t ts, struct mm_packet_facts *p
     return true;
 }
 
+/* A window of packets whose flow slots are being prefetched: each packet's
+ * slot is prefetched when it enters and looked up PACKET_BATCH packets
+ * later, so the cache misses overlap, and the prefetches stay spread out
+ * instead of coming in bursts. */
+struct lookahead {
+    unsigned head, queued;
+    int64_t ts[PACKET_BATCH];
+    uint64_t hash[PACKET_BATCH];
+    struct mm_packet_facts facts[PACKET_BATCH];
+};
+
+/* Where the next packet's facts go. */
+static inline struct mm_packet_facts *lookahead_slot(struct lookahead *la)
+{
+    return &la->facts[la->head % PACKET_BATCH];
+}
+
+/* Admit the packet in lookahead_slot (unless it joins no flow); look up
+ * the oldest once the window is full. */
+static inline void lookahead_push(struct worker *w, struct lookahead *la, int64_t ts)
+{
+    unsigned k = la->head % PACKET_BATCH;
+    if (!packet_ready(w, ts, &la->facts[k], &la->hash[k]))
+        return;
+    la->ts[k] = ts;
+    mm_flow_table_prefetch(w->flows, la->hash[k]);
+    la->head++;
+    if (++la->queued == PACKET_BATCH) {
+        unsigned old = la->head % PACKET_BATCH;
+        worker_packet(w, la->ts[old], &la->facts[old], la->hash[old]);
+        la->queued--;
+    }
+}
+
+static void lookahead_drain(struct worker *w, struct lookahead *la)
+{
+    for (; la->queued > 0; la->queued--) {
+        unsigned old = (la->head - la->queued) % PACKET_BATCH;
+        worker_packet(w, la->ts[old], &la->facts[old], la->hash[old]);
+    }
+}
+
 /* One worker over the capture files: read, decode and track in one loop. */
 static void single_worker_run(struct worker *w, const char *const *paths, size_t npaths)
 {
-    struct mm_packet_facts facts[PACKET_BATCH];
-    int64_t ts[PACKET_BATCH];
-    uint64_t hash[PACKET_BATCH];
+    struct lookahead la = {0};
     for (size_t i = 0; i < npaths && w->rc == 0 && !atomic_load(&w->eng->abort); i++) {
         struct mm_capture *cap = NULL;
         w->rc = mm_capture_open_file(&cap, paths[i], &w->err);
@@ -526,37 +566,20 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
         struct mm_packet pkt;
         int st = MM_CAPTURE_END;
         uint64_t mapped = 0; /* page tables mapped up to here */
-        /* A window of decoded packets: each packet's flow slot is
-         * prefetched when it enters and looked up PACKET_BATCH packets
-         * later, so the cache misses overlap, and the prefetches stay
-         * spread out instead of coming in bursts. */
-        unsigned head = 0, queued = 0;
         while (!atomic_load(&w->eng->abort) &&
                (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
             /* One call maps the next stretch of the file's page tables,
              * instead of a page fault every few pages. */
             if (mm_capture_offset(cap) + MAP_AHEAD / 2 > mapped)
                 mapped = mm_capture_prefault(cap, mapped, MAP_AHEAD);
-            unsigned k = head % PACKET_BATCH;
-            if (!admit(&w->decoded, &pkt, &facts[k]) || !packet_ready(w, pkt.ts_ns, &facts[k], &hash[k]))
-                continue;
-            ts[k] = pkt.ts_ns;
-            mm_flow_table_prefetch(w->flows, hash[k]);
-            head++;
-            if (++queued == PACKET_BATCH) {
-                unsigned old = head % PACKET_BATCH; /* the oldest */
-                worker_packet(w, ts[old], &facts[old], hash[old]);
-                queued--;
-            }
-        }
-        for (; queued > 0; queued--) {
-            unsigned old = (head - queued) % PACKET_BATCH;
-            worker_packet(w, ts[old], &facts[old], hash[old]);
+            if (admit(&w->decoded, &pkt, lookahead_slot(&la)))
+                lookahead_push(w, &la, pkt.ts_ns);
         }
         if (st < 0)
             w->rc = st;
         mm_capture_close(cap);
     }
+    lookahead_drain(w, &la);
     worker_finish(w);
 }
 
@@ -862,22 +885,16 @@ static void stream_check(struct file_stream *fs, struct worker *w, struct block_
     atomic_store_explicit(&b->checked_seq, b->seq, memory_order_release);
 }
 
-/* This worker's packets of one decoded block, with the same batched
- * prefetching as the single-worker loop. */
+/* This worker's packets of one decoded block, through the same lookahead
+ * window as the single-worker loop. */
 static void stream_process(struct worker *w, struct shard_facts *sf)
 {
-    uint64_t hash[PACKET_BATCH];
-    uint32_t idx[PACKET_BATCH];
-    for (uint32_t i = 0; i < sf->n;) {
-        unsigned k = 0;
-        for (; i < sf->n && k < PACKET_BATCH; i++)
-            if (packet_ready(w, sf->ts[i], &sf->facts[i], &hash[k])) {
-                mm_flow_table_prefetch(w->flows, hash[k]);
-                idx[k++] = i;
-            }
-        for (unsigned j = 0; j < k; j++)
-            worker_packet(w, sf->ts[idx[j]], &sf->facts[idx[j]], hash[j]);
+    struct lookahead la = {0};
+    for (uint32_t i = 0; i < sf->n; i++) {
+        *lookahead_slot(&la) = sf->facts[i];
+        lookahead_push(w, &la, sf->ts[i]);
     }
+    lookahead_drain(w, &la);
 }
 
 /* Nothing to do: another worker is still decoding the block this one
