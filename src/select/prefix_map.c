@@ -51,11 +51,15 @@ struct mm_prefix_map_builder {
 
 struct mm_prefix_map {
     /* IPv4: n4 intervals with strictly increasing starts, the first at 0.
-     * An interval starting in /16 number t keeps only the low 16 bits of its
-     * start (the index supplies t): 2 + 4 bytes per boundary. */
+     * With a 16-bit index, an interval starting in /16 number t keeps only
+     * the low 16 bits of its start (the index supplies t): 2 + 4 bytes per
+     * boundary. A small map has a smaller index (v4_bits) and keeps its
+     * starts in full (v4_start instead of v4_low). */
     uint16_t *v4_low;
+    uint32_t *v4_start;
     uint32_t *v4_set;
     size_t n4;
+    unsigned v4_bits, v6_bits; /* index sizes: 2^bits buckets */
     /* IPv6: the same with full 128-bit starts. Its index is on the 16 bits
      * after the prefix all boundaries share (v6_skip bits, at most 48), so
      * maps whose entries sit in a few /16s (typical: 2001::/16, 2400::/12)
@@ -72,8 +76,12 @@ struct mm_prefix_map {
     size_t nsets;
     uint32_t *values;
     size_t nvalues;
-    /* index[t] = the number of intervals starting before /16 number t, so
-     * the intervals starting inside it are [index[t], index[t + 1]). */
+    /* index[t] = the number of intervals starting before bucket t (the
+     * top bits of the address; for IPv6 those after v6_skip), so the
+     * intervals starting inside it are [index[t], index[t + 1]). A map of
+     * n boundaries uses about n buckets (at least 256, at most 65536), so
+     * a small map (the domestic prefixes) reads a small, cache-resident
+     * part of its index instead of 256 KiB of it. */
     uint32_t v4_index[INDEX_SIZE + 1];
     uint32_t v6_index[INDEX_SIZE + 1];
 };
@@ -502,15 +510,25 @@ static int sweep_family(struct sweep *sw, const void *entries, size_t n, struct 
     return 0;
 }
 
+/* The index size for n boundaries: about one boundary per bucket. */
+static unsigned index_bits(size_t n)
+{
+    unsigned bits = 8;
+    while (bits < 16 && ((size_t)1 << bits) < n)
+        bits++;
+    return bits;
+}
+
 static void build_index_v4(struct mm_prefix_map *m, const uint32_t *start)
 {
+    uint32_t buckets = 1u << m->v4_bits;
     size_t k = 0;
-    for (uint32_t t = 0; t < INDEX_SIZE; t++) {
-        while (k < m->n4 && start[k] < t << 16)
+    for (uint32_t t = 0; t < buckets; t++) {
+        while (k < m->n4 && start[k] < (uint32_t)((uint64_t)t << (32 - m->v4_bits)))
             k++;
         m->v4_index[t] = (uint32_t)k;
     }
-    m->v4_index[INDEX_SIZE] = (uint32_t)m->n4;
+    m->v4_index[buckets] = (uint32_t)m->n4;
 }
 
 static uint32_t v6_bucket(const struct mm_prefix_map *m, uint64_t hi);
@@ -530,13 +548,14 @@ static void build_index_v6(struct mm_prefix_map *m)
         m->v6_first = lo & ~tail;
         m->v6_last = lo | tail;
     }
+    uint32_t buckets = 1u << m->v6_bits;
     size_t k = 0;
-    for (uint32_t t = 0; t < INDEX_SIZE; t++) {
+    for (uint32_t t = 0; t < buckets; t++) {
         while (k < m->n6 && v6_bucket(m, m->v6_start[k].hi) < t)
             k++;
         m->v6_index[t] = (uint32_t)k;
     }
-    m->v6_index[INDEX_SIZE] = (uint32_t)m->n6;
+    m->v6_index[buckets] = (uint32_t)m->n6;
 }
 
 /* Lookups on a large map are random accesses over tens of MiB: with 4 KiB
@@ -627,10 +646,18 @@ int mm_prefix_map_build(const struct mm_prefix_map_builder *b, struct mm_prefix_
     m->n6 = o6.n;
     rc = MM_ENOMEM;
     void *p;
-    if (!(m->v4_low = place(NULL, m->n4, sizeof *m->v4_low)))
-        goto out;
-    for (size_t i = 0; i < m->n4; i++)
-        m->v4_low[i] = (uint16_t)start4[i];
+    m->v4_bits = index_bits(m->n4);
+    m->v6_bits = index_bits(m->n6);
+    if (m->v4_bits == 16) {
+        if (!(m->v4_low = place(NULL, m->n4, sizeof *m->v4_low)))
+            goto out;
+        for (size_t i = 0; i < m->n4; i++)
+            m->v4_low[i] = (uint16_t)start4[i];
+    } else {
+        if (!(m->v4_start = place(NULL, m->n4, sizeof *m->v4_start)))
+            goto out;
+        memcpy(m->v4_start, start4, m->n4 * sizeof *m->v4_start);
+    }
     build_index_v4(m, start4);
     if (!(p = place(m->v4_set, m->n4, sizeof *m->v4_set)))
         goto out;
@@ -670,25 +697,27 @@ out:
 
 /* ---- reading ---------------------------------------------------------- */
 
+/* The v6_bits bits after the shared prefix (v6_skip bits, at most 48). */
 static inline uint32_t v6_bucket(const struct mm_prefix_map *m, uint64_t hi)
 {
+    uint32_t last = (1u << m->v6_bits) - 1;
     if (hi < m->v6_first)
         return 0;
     if (hi > m->v6_last)
-        return INDEX_SIZE - 1;
-    return (uint32_t)(hi >> (48 - m->v6_skip)) & 0xffffu;
+        return last;
+    return (uint32_t)(hi >> (64 - m->v6_skip - m->v6_bits)) & last;
 }
 
-/* Both families: the intervals starting inside the address's /16 are
+/* Both families: the intervals starting inside the address's bucket are
  * [lo, hi); the answer is the last of them starting at or before the
- * address, or lo - 1 (an interval from an earlier /16) when there is none.
- * Interval 0 starts at address 0, so the answer always exists. The search
- * is branchless; the lines it and the final set read will touch are
- * prefetched up front so their misses overlap instead of queueing. */
-/* A lookup in two steps, so that mm_prefix_map_lookup2 can interleave two:
- * locate() reads the index and prefetches the bucket's boundaries and set
- * ids; search() then finds the interval. Each step's cache misses are the
- * lookup's, so two interleaved lookups wait for about as long as one. */
+ * address, or lo - 1 (an interval from an earlier bucket) when there is
+ * none. Interval 0 starts at address 0, so the answer always exists. The
+ * search is branchless.
+ *
+ * A lookup runs in two steps, so that mm_prefix_map_lookup2 can interleave
+ * two: locate() reads the index and prefetches the bucket's boundaries and
+ * set ids; search() then finds the interval. Each step's cache misses are
+ * the lookup's, so two interleaved lookups wait for about as long as one. */
 struct probe {
     const struct mm_addr *addr;
     uint32_t lo, hi; /* the bucket's intervals; lo == hi: none start in it */
@@ -697,7 +726,7 @@ struct probe {
 static inline const uint32_t *index_entry(const struct mm_prefix_map *m, const struct mm_addr *addr)
 {
     if (addr->family == 4)
-        return &m->v4_index[load_be32(addr->bytes) >> 16];
+        return &m->v4_index[load_be32(addr->bytes) >> (32 - m->v4_bits)];
     if (addr->family == 6)
         return &m->v6_index[v6_bucket(m, load_be64(addr->bytes))];
     return NULL;
@@ -712,8 +741,13 @@ static inline void locate(const struct mm_prefix_map *m, const struct mm_addr *a
     if (p->lo == p->hi)
         return;
     if (addr->family == 4) {
-        __builtin_prefetch(m->v4_low + p->lo);
-        __builtin_prefetch(m->v4_low + p->hi - 1);
+        if (m->v4_low) {
+            __builtin_prefetch(m->v4_low + p->lo);
+            __builtin_prefetch(m->v4_low + p->hi - 1);
+        } else {
+            __builtin_prefetch(m->v4_start + p->lo);
+            __builtin_prefetch(m->v4_start + p->hi - 1);
+        }
         __builtin_prefetch(m->v4_set + p->lo);
         __builtin_prefetch(m->v4_set + p->hi - 1);
     } else {
@@ -729,6 +763,17 @@ static inline uint32_t search(const struct mm_prefix_map *m, const struct probe 
     if (addr->family == 4) {
         if (p->lo == p->hi)
             return m->v4_set[p->lo - 1];
+        if (m->v4_start) {
+            uint32_t a = load_be32(addr->bytes);
+            const uint32_t *base = m->v4_start + p->lo;
+            size_t n = p->hi - p->lo;
+            while (n > 1) {
+                size_t half = n / 2;
+                base = base[half] <= a ? base + half : base;
+                n -= half;
+            }
+            return m->v4_set[(size_t)(base - m->v4_start) - (*base > a)];
+        }
         uint16_t key = (uint16_t)load_be32(addr->bytes);
         const uint16_t *base = m->v4_low + p->lo;
         size_t n = p->hi - p->lo;
@@ -794,7 +839,8 @@ const uint32_t *mm_prefix_map_set(const struct mm_prefix_map *m, uint32_t set_id
 
 size_t mm_prefix_map_memory(const struct mm_prefix_map *m)
 {
-    return sizeof *m + placed_size(m->n4 * sizeof *m->v4_low) +
+    size_t starts4 = m->n4 * (m->v4_low ? sizeof *m->v4_low : sizeof *m->v4_start);
+    return sizeof *m + placed_size(starts4) +
            placed_size(m->n4 * sizeof *m->v4_set) + placed_size(m->n6 * sizeof *m->v6_start) +
            placed_size(m->n6 * sizeof *m->v6_set) +
            m->nsets * (sizeof *m->set_off + sizeof *m->set_len) + m->nvalues * sizeof *m->values;
@@ -805,6 +851,7 @@ void mm_prefix_map_free(struct mm_prefix_map *m)
     if (!m)
         return;
     free(m->v4_low);
+    free(m->v4_start);
     free(m->v4_set);
     free(m->v6_start);
     free(m->v6_set);

@@ -542,3 +542,55 @@ TEST(prefix_map_memory_budget)
     mm_prefix_map_builder_free(b);
     free(hosts);
 }
+
+/* Known answers on both index layouts: a large map (over 32,768 boundaries:
+ * the 16-bit index with 16-bit starts) and a small one (a narrow index
+ * with full starts). Hosts are spread over all of IPv4 space; every
+ * seventh /16 is also covered by a prefix of its own. */
+static void check_hosts_and_sixteens(uint32_t nhosts)
+{
+    struct mm_prefix_map_builder *b = mm_prefix_map_builder_new();
+    for (uint32_t t = 0; t < 65536; t += 7) {
+        struct mm_prefix p = {.addr = {.family = 4}, .len = 16};
+        p.addr.bytes[0] = (uint8_t)(t >> 8);
+        p.addr.bytes[1] = (uint8_t)t;
+        ASSERT_EQ(mm_prefix_map_builder_add(b, &p, 100000 + t), 0);
+    }
+    uint32_t stride = 0xffffffffu / nhosts;
+    for (uint32_t i = 0; i < nhosts; i++) {
+        struct mm_prefix p = {.addr = {.family = 4}, .len = 32};
+        uint32_t a = i * stride + 3;
+        for (int k = 0; k < 4; k++)
+            p.addr.bytes[k] = (uint8_t)(a >> (24 - 8 * k));
+        ASSERT_EQ(mm_prefix_map_builder_add(b, &p, i % 1000), 0);
+    }
+    struct mm_prefix_map *m = build(b);
+    int failures = 0;
+    for (uint32_t i = 0; i < nhosts && failures < 5; i++) {
+        for (uint32_t off = 0; off < 2; off++) {
+            uint32_t a = i * stride + 3 + off; /* the host, then the address after it */
+            struct mm_addr addr = {.family = 4};
+            for (int k = 0; k < 4; k++)
+                addr.bytes[k] = (uint8_t)(a >> (24 - 8 * k));
+            uint32_t expect[2];
+            size_t n = 0;
+            if (off == 0)
+                expect[n++] = i % 1000;
+            if ((a >> 16) % 7 == 0)
+                expect[n++] = 100000 + (a >> 16);
+            size_t got_n;
+            const uint32_t *got = mm_prefix_map_set(m, mm_prefix_map_lookup(m, &addr), &got_n);
+            if (got_n != n || (n && memcmp(got, expect, n * sizeof *got) != 0))
+                failures++;
+        }
+    }
+    ASSERT_EQ(failures, 0);
+    mm_prefix_map_free(m);
+    mm_prefix_map_builder_free(b);
+}
+
+TEST(prefix_map_large_and_small_index_layouts)
+{
+    check_hosts_and_sixteens(60000); /* > 32,768 boundaries */
+    check_hosts_and_sixteens(50);    /* about 19,000: full starts */
+}
