@@ -757,6 +757,17 @@ static inline void locate(const struct mm_prefix_map *m, const struct mm_addr *a
     }
 }
 
+/* Branchless binary search over n >= 1 sorted starts from base: base ends
+ * at the last start <= key, or at the first when none is. */
+#define LAST_AT_MOST(base, n, key)                                                                 \
+    do {                                                                                           \
+        while ((n) > 1) {                                                                          \
+            size_t half_ = (n) / 2;                                                                \
+            (base) = (base)[half_] <= (key) ? (base) + half_ : (base);                             \
+            (n) -= half_;                                                                          \
+        }                                                                                          \
+    } while (0)
+
 static inline uint32_t search(const struct mm_prefix_map *m, const struct probe *p)
 {
     const struct mm_addr *addr = p->addr;
@@ -767,21 +778,13 @@ static inline uint32_t search(const struct mm_prefix_map *m, const struct probe 
             uint32_t a = load_be32(addr->bytes);
             const uint32_t *base = m->v4_start + p->lo;
             size_t n = p->hi - p->lo;
-            while (n > 1) {
-                size_t half = n / 2;
-                base = base[half] <= a ? base + half : base;
-                n -= half;
-            }
+            LAST_AT_MOST(base, n, a);
             return m->v4_set[(size_t)(base - m->v4_start) - (*base > a)];
         }
         uint16_t key = (uint16_t)load_be32(addr->bytes);
         const uint16_t *base = m->v4_low + p->lo;
         size_t n = p->hi - p->lo;
-        while (n > 1) {
-            size_t half = n / 2;
-            base = base[half] <= key ? base + half : base;
-            n -= half;
-        }
+        LAST_AT_MOST(base, n, key);
         size_t i = (size_t)(base - m->v4_low) - (*base > key);
         return m->v4_set[i];
     }
