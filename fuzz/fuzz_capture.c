@@ -1,11 +1,15 @@
 /* fuzz_capture.c - libFuzzer target: the pcap/pcapng reader over arbitrary bytes, then decode; a
- * classic pcap read in byte ranges (as several workers read it) must give what reading in order gives. */
+ * classic pcap read in byte ranges (as several workers read it), and the same bytes read from a file
+ * with read(2) in small pieces (as one worker reads it), must give what reading in order gives. */
 #include "net/capture.h"
 #include "net/decode.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,8 +49,48 @@ static void check_ranges(const struct mm_capture *cap, const uint8_t *data, size
         abort();
 }
 
+/* The input as a file, read by the sequential reader in pieces of 1 to 61
+ * bytes, against the reader over memory under the same name: the same
+ * packets, offsets, statuses and messages. */
+static void check_sequential(const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz", 0);
+    if (fd < 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    if (size && write(fd, data, size) != (ssize_t)size)
+        abort();
+    struct mm_capture *a = NULL, *b = NULL;
+    struct mm_err ea = {0}, eb = {0};
+    int ra = mm_capture_open_memory(&a, data, size, path, &ea);
+    int rb = mm_capture_open_sequential(&b, path, 1 + (size ? data[0] % 61 : 0), &eb);
+    if (ra != rb || strcmp(ea.msg, eb.msg) != 0)
+        abort();
+    while (ra == 0) {
+        struct mm_packet pa, pb;
+        ra = mm_capture_next(a, &pa, &ea);
+        rb = mm_capture_next(b, &pb, &eb);
+        if (ra != rb)
+            abort();
+        if (ra != MM_CAPTURE_PACKET)
+            break;
+        if (pa.ts_ns != pb.ts_ns || pa.caplen != pb.caplen || pa.wirelen != pb.wirelen ||
+            pa.linktype != pb.linktype || memcmp(pa.data, pb.data, pa.caplen) != 0 ||
+            mm_capture_offset(a) != mm_capture_offset(b))
+            abort();
+        ra = 0;
+    }
+    if (ra < 0 && strcmp(ea.msg, eb.msg) != 0)
+        abort();
+    mm_capture_close(a);
+    mm_capture_close(b);
+    close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_sequential(data, size);
     struct mm_capture *cap;
     struct mm_err err = {0};
     if (mm_capture_open_memory(&cap, data, size, "fuzz", &err) < 0) {

@@ -1,4 +1,4 @@
-/* capture.c - packet sources: mmap'd pcap/pcapng files (zero copy), buffers, libpcap live. */
+/* capture.c - packet sources: pcap/pcapng files (mapped, or read in order), buffers, libpcap live. */
 #include "net/capture.h"
 
 #include <errno.h>
@@ -44,7 +44,15 @@
  *   +---------------------------------------------------------------+
  *
  * The hot path for a classic pcap is one bounds check, four 32-bit loads and
- * a few stores: the packet data is a pointer into the mapping, never copied.
+ * a few stores: the packet data is a pointer into the mapping or the read
+ * buffer, never copied again.
+ *
+ * A file read once from start to end (mm_capture_open_sequential) is read
+ * with read(2) into a buffer rather than mapped: streaming a cached 750 MB
+ * capture that way took 64 ms here, against 114 ms to map its pages in
+ * (MADV_POPULATE_READ, 1 MiB at a time), touch them and unmap them. The
+ * buffer always holds the whole record being returned: when one would run
+ * past its end, the unread tail moves to the front and more is read.
  */
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
@@ -65,6 +73,7 @@
  * about 15 ms of a busy 1 Gbit/s link; this holds a pause of about half a
  * second there (records flushed to a slow disk, a busy core). */
 #define LIVE_BUFFER_BYTES (64 << 20)
+#define READ_CHUNK_BYTES (1u << 20) /* one read(2) of a sequential reader */
 
 enum cap_kind { KIND_PCAP, KIND_PCAPNG, KIND_LIVE };
 
@@ -91,7 +100,9 @@ struct mm_capture {
     uint32_t linktype;
     bool swap;    /* file byte order differs from ours */
     uint8_t kind; /* enum cap_kind */
+    bool stream;  /* base is the read buffer: see stream_fill */
     int err_code; /* sticky: once set, next() repeats it */
+    size_t file_base; /* file offset of base[0] (nonzero only when streaming) */
 
     /* pcapng */
     struct pcapng_iface *ifaces;
@@ -101,6 +112,12 @@ struct mm_capture {
     /* file mapping */
     void *map;
     size_t map_len;
+
+    /* sequential reading (stream): base is buf */
+    int fd;
+    uint8_t *buf;
+    size_t buf_cap, read_chunk, file_size;
+    bool eof;
 
     /* live */
     pcap_t *pcap;
@@ -207,7 +224,7 @@ static inline int pcap_record_at(const struct mm_capture *cap, size_t off, struc
     if (__builtin_expect(left < hl, 0)) {
         if (left == 0)
             return MM_CAPTURE_END;
-        return record_error(cap, err, sticky, MM_ETRUNCATED, off,
+        return record_error(cap, err, sticky, MM_ETRUNCATED, cap->file_base + off,
                             "truncated packet record header (%zu of %u bytes)", left, hl);
     }
     const uint8_t *h = cap->base + off;
@@ -215,10 +232,10 @@ static inline int pcap_record_at(const struct mm_capture *cap, size_t off, struc
     uint32_t sec = rd32(h, swap), frac = rd32(h + 4, swap);
     uint32_t caplen = rd32(h + 8, swap), wirelen = rd32(h + 12, swap);
     if (__builtin_expect(caplen > cap->max_caplen, 0))
-        return record_error(cap, err, sticky, MM_EFORMAT, off,
+        return record_error(cap, err, sticky, MM_EFORMAT, cap->file_base + off,
                             "packet record caplen %u exceeds the maximum of %u", caplen, cap->max_caplen);
     if (__builtin_expect(caplen > left - hl, 0))
-        return record_error(cap, err, sticky, MM_ETRUNCATED, off,
+        return record_error(cap, err, sticky, MM_ETRUNCATED, cap->file_base + off,
                             "truncated packet record (caplen %u, %zu bytes left)", caplen, left - hl);
     pkt->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * cap->frac_mult;
     pkt->caplen = caplen;
@@ -229,10 +246,62 @@ static inline int pcap_record_at(const struct mm_capture *cap, size_t off, struc
     return MM_CAPTURE_PACKET;
 }
 
+/* Streaming: read until `need` bytes from off are in the buffer, or the
+ * file ends. The unread tail moves to the front first when the buffer has
+ * no room past it (the tail is a part of one record, so this copies little).
+ * 0, or a negative code with a sticky error on a read failure. */
+__attribute__((noinline)) static int stream_fill(struct mm_capture *cap, size_t need,
+                                                 struct mm_err *err)
+{
+    if (cap->off + need > cap->buf_cap) {
+        size_t keep = cap->len - cap->off;
+        memmove(cap->buf, cap->buf + cap->off, keep);
+        cap->file_base += cap->off;
+        cap->len = keep;
+        cap->off = 0;
+    }
+    while (!cap->eof && cap->len - cap->off < need) {
+        size_t room = cap->buf_cap - cap->len;
+        ssize_t n = read(cap->fd, cap->buf + cap->len, room < cap->read_chunk ? room : cap->read_chunk);
+        if (n > 0)
+            cap->len += (size_t)n;
+        else if (n == 0)
+            cap->eof = true;
+        else if (errno != EINTR)
+            return fail(cap, err, MM_EIO, cap->file_base + cap->len, "read: %s", strerror(errno));
+    }
+    return 0;
+}
+
+/* Streaming: make the whole record at off sit in the buffer (as far as the
+ * file has it): its header, then the data its caplen announces. A caplen
+ * over the maximum is left for pcap_record_at to report. */
+static inline int stream_record_ready(struct mm_capture *cap, struct mm_err *err)
+{
+    size_t hl = cap->rec_hdr_len, left = cap->len - cap->off;
+    if (__builtin_expect(left >= hl + cap->max_caplen || cap->eof, 1))
+        return 0;
+    int rc;
+    if (left < hl && (rc = stream_fill(cap, hl, err)) < 0)
+        return rc;
+    left = cap->len - cap->off;
+    if (left < hl)
+        return 0; /* the file ends inside the header */
+    uint32_t caplen = rd32(cap->base + cap->off + 8, cap->swap);
+    if (caplen > cap->max_caplen || left - hl >= caplen)
+        return 0;
+    return stream_fill(cap, hl + caplen, err);
+}
+
 /* The sequential reader: an error becomes sticky. */
 static inline int pcap_next_rec(struct mm_capture *cap, struct mm_packet *pkt, struct mm_err *err)
 {
     size_t next = 0;
+    if (cap->stream) {
+        int rc = stream_record_ready(cap, err);
+        if (rc < 0)
+            return rc;
+    }
     int st = pcap_record_at(cap, cap->off, pkt, &next, err, cap->errmsg);
     if (__builtin_expect(st == MM_CAPTURE_PACKET, 1))
         cap->off = next;
@@ -489,6 +558,7 @@ static struct mm_capture *cap_new(const char *name)
         free(cap);
         return NULL;
     }
+    cap->fd = -1;
     return cap;
 }
 
@@ -538,26 +608,37 @@ int mm_capture_open_memory(struct mm_capture **out, const uint8_t *buf, size_t l
     return 0;
 }
 
+/* Open path for reading: a regular file. Returns the descriptor, or a
+ * negative code with err naming the path. */
+static int open_regular(const char *path, struct stat *st, struct mm_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mm_err_set(err, errno == ENOENT ? MM_ENOTFOUND : MM_EIO, "%s: %s", path,
+                          strerror(errno));
+    int rc = 0;
+    if (fstat(fd, st) != 0)
+        rc = mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(st->st_mode))
+        rc = mm_err_set(err, MM_EINVAL, "%s: not a regular file", path);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
 int mm_capture_open_file(struct mm_capture **out, const char *path, struct mm_err *err)
 {
     *out = NULL;
-    int rc = 0, fd = -1;
-    struct mm_capture *cap = cap_new(path);
-    if (!cap)
-        return mm_err_set(err, MM_ENOMEM, "%s: out of memory", path);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = mm_err_set(err, errno == ENOENT ? MM_ENOTFOUND : MM_EIO, "%s: %s", path,
-                        strerror(errno));
-        goto out;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = mm_err_set(err, MM_EINVAL, "%s: not a regular file", path);
+    int fd = open_regular(path, &st, err);
+    if (fd < 0)
+        return fd;
+    int rc = 0;
+    struct mm_capture *cap = cap_new(path);
+    if (!cap) {
+        rc = mm_err_set(err, MM_ENOMEM, "%s: out of memory", path);
         goto out;
     }
     if (st.st_size > 0) {
@@ -571,11 +652,70 @@ int mm_capture_open_file(struct mm_capture **out, const char *path, struct mm_er
         cap->map_len = (size_t)st.st_size;
         cap->base = map;
         cap->len = (size_t)st.st_size;
+        cap->file_size = (size_t)st.st_size;
     }
     rc = open_parse(cap, err);
 out:
-    if (fd >= 0)
+    close(fd);
+    if (rc < 0) {
+        mm_capture_close(cap);
+        return rc;
+    }
+    *out = cap;
+    return 0;
+}
+
+int mm_capture_open_sequential(struct mm_capture **out, const char *path, size_t read_bytes,
+                               struct mm_err *err)
+{
+    *out = NULL;
+    struct stat st;
+    int fd = open_regular(path, &st, err);
+    if (fd < 0)
+        return fd;
+    uint8_t magic[4];
+    if (pread(fd, magic, 4, 0) != 4 || !memcmp(magic, "\x0a\x0d\x0d\x0a", 4)) {
+        /* pcapng (blocks of any size), or too short to tell: the mapped
+         * reader, which also words the errors. */
         close(fd);
+        return mm_capture_open_file(out, path, err);
+    }
+    int rc = 0;
+    struct mm_capture *cap = cap_new(path);
+    if (!cap) {
+        close(fd);
+        return mm_err_set(err, MM_ENOMEM, "%s: out of memory", path);
+    }
+    cap->fd = fd;
+    cap->stream = true;
+    cap->file_size = (size_t)st.st_size;
+    cap->read_chunk = read_bytes ? read_bytes : READ_CHUNK_BYTES;
+    /* Room for a chunk past the largest record; first for the file header. */
+    cap->buf_cap = cap->read_chunk + 24 + PCAP_MAX_CAPLEN;
+    if (!(cap->buf = malloc(cap->buf_cap))) {
+        rc = mm_err_set(err, MM_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    cap->base = cap->buf;
+    if ((rc = stream_fill(cap, 24, err)) < 0 || (rc = open_parse(cap, err)) < 0)
+        goto out;
+    if (cap->kind != KIND_PCAP) { /* not reached: the magic was checked */
+        rc = mm_err_set(err, MM_EFORMAT, "%s: not a classic pcap file", path);
+        goto out;
+    }
+    /* A header snaplen may allow records larger than PCAP_MAX_CAPLEN. */
+    size_t need = cap->read_chunk + cap->rec_hdr_len + cap->max_caplen;
+    if (need > cap->buf_cap) {
+        uint8_t *bigger = realloc(cap->buf, need);
+        if (!bigger) {
+            rc = mm_err_set(err, MM_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+        cap->buf = bigger;
+        cap->base = bigger;
+        cap->buf_cap = need;
+    }
+out:
     if (rc < 0) {
         mm_capture_close(cap);
         return rc;
@@ -707,12 +847,14 @@ int mm_capture_next(struct mm_capture *cap, struct mm_packet *pkt, struct mm_err
 
 uint64_t mm_capture_offset(const struct mm_capture *cap)
 {
-    return cap->kind == KIND_LIVE ? 0 : (uint64_t)cap->off;
+    return cap->kind == KIND_LIVE ? 0 : (uint64_t)(cap->file_base + cap->off);
 }
 
 uint64_t mm_capture_prefault(const struct mm_capture *cap, uint64_t from, uint64_t len)
 {
-    if (!cap->map || from >= cap->map_len)
+    if (!cap->map)
+        return UINT64_MAX; /* nothing is mapped: nothing to fault in */
+    if (from >= cap->map_len)
         return from;
     uint64_t end = len < cap->map_len - from ? from + len : cap->map_len;
     /* Whole pages: the kernel wants a page-aligned start. */
@@ -727,17 +869,21 @@ uint64_t mm_capture_prefault(const struct mm_capture *cap, uint64_t from, uint64
 
 bool mm_capture_splittable(const struct mm_capture *cap)
 {
-    return cap->kind == KIND_PCAP && cap->err_code == 0;
+    return cap->kind == KIND_PCAP && !cap->stream && cap->err_code == 0;
 }
 
 uint64_t mm_capture_size(const struct mm_capture *cap)
 {
-    return cap->kind == KIND_LIVE ? 0 : (uint64_t)cap->len;
+    if (cap->kind == KIND_LIVE)
+        return 0;
+    return cap->stream || cap->map ? (uint64_t)cap->file_size : (uint64_t)cap->len;
 }
 
 int mm_capture_read_at(const struct mm_capture *cap, uint64_t *off, struct mm_packet *pkt,
                        struct mm_err *err)
 {
+    if (cap->stream || cap->kind != KIND_PCAP)
+        return mm_err_set(err, MM_EINVAL, "%s: not readable at an offset", cap->name);
     size_t next = 0;
     int st = pcap_record_at(cap, (size_t)*off, pkt, &next, err, NULL);
     if (st == MM_CAPTURE_PACKET)
@@ -780,7 +926,7 @@ static bool pcap_chain_at(const struct mm_capture *cap, size_t off)
 
 uint64_t mm_capture_resync(const struct mm_capture *cap, uint64_t from, uint64_t to)
 {
-    if (cap->kind != KIND_PCAP)
+    if (cap->kind != KIND_PCAP || cap->stream)
         return UINT64_MAX;
     if (to > cap->len)
         to = cap->len;
@@ -814,6 +960,9 @@ void mm_capture_close(struct mm_capture *cap)
         pcap_close(cap->pcap);
     if (cap->map)
         munmap(cap->map, cap->map_len);
+    if (cap->fd >= 0)
+        close(cap->fd);
+    free(cap->buf);
     free(cap->ifaces);
     free(cap->name);
     free(cap);

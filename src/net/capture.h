@@ -19,7 +19,7 @@
 #define MM_LINK_LOOP 108  /* OpenBSD loopback: network-order family */
 
 /* One packet, valid until the next mm_capture_next() call on the same source.
- * data points into the mapped file or libpcap's buffer: no copy is made. */
+ * data points into the mapped file, the read buffer or libpcap's buffer. */
 struct mm_packet {
     int64_t ts_ns;          /* capture time, ns since the epoch, UTC */
     uint32_t caplen;        /* bytes available at data */
@@ -41,6 +41,14 @@ enum mm_capture_status {
  * detected from the magic number. The file is mapped read-only; the whole
  * file is validated lazily as packets are read. Errors name the path. */
 int mm_capture_open_file(struct mm_capture **out, const char *path, struct mm_err *err);
+/* Same, for reading the file once from start to end: a classic pcap is
+ * read with read(2), read_bytes at a time (0: 1 MiB), into a buffer that
+ * holds the record being returned (cheaper than mapping a file that is
+ * read once); other files are mapped as by mm_capture_open_file. Packets,
+ * statuses and messages are those of mm_capture_open_file. Such a handle
+ * cannot be read at an offset (mm_capture_splittable is false). */
+int mm_capture_open_sequential(struct mm_capture **out, const char *path, size_t read_bytes,
+                               struct mm_err *err);
 /* Same, over a caller-owned buffer that must outlive the capture (fuzzing,
  * tests). name is used in error messages. */
 int mm_capture_open_memory(struct mm_capture **out, const uint8_t *buf, size_t len, const char *name,
@@ -62,9 +70,9 @@ uint64_t mm_capture_offset(const struct mm_capture *cap);
 
 /* Map the page tables for bytes [from, from + len) of a mapped capture
  * file, so that a reader getting there takes no page faults (clipped to
- * the file; a no-op for buffers and live captures). Reads only what open
- * set, so it may run on another thread while one calls next(). Returns
- * the end of the range actually covered. */
+ * the file). Reads only what open set, so it may run on another thread
+ * while one calls next(). Returns the end of the range actually covered;
+ * UINT64_MAX for a source that is not mapped (nothing to do, ever). */
 uint64_t mm_capture_prefault(const struct mm_capture *cap, uint64_t from, uint64_t len);
 
 /* Ask a live capture to stop: the next next() returns MM_CAPTURE_END.

@@ -560,7 +560,7 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
     struct lookahead la = {0};
     for (size_t i = 0; i < npaths && w->rc == 0 && !atomic_load(&w->eng->abort); i++) {
         struct mm_capture *cap = NULL;
-        w->rc = mm_capture_open_file(&cap, paths[i], &w->err);
+        w->rc = mm_capture_open_sequential(&cap, paths[i], 0, &w->err);
         if (w->rc)
             break;
         struct mm_packet pkt;
@@ -568,8 +568,8 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
         uint64_t mapped = 0; /* page tables mapped up to here */
         while (!atomic_load(&w->eng->abort) &&
                (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
-            /* One call maps the next stretch of the file's page tables,
-             * instead of a page fault every few pages. */
+            /* A mapped file (pcapng): one call maps the next stretch of its
+             * page tables, instead of a page fault every few pages. */
             if (mm_capture_offset(cap) + MAP_AHEAD / 2 > mapped)
                 mapped = mm_capture_prefault(cap, mapped, MAP_AHEAD);
             if (admit(&w->decoded, &pkt, lookahead_slot(&la)))

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* A byte buffer written in a chosen byte order. */
 struct buf {
@@ -733,4 +734,137 @@ TEST(capture_live_loopback)
     ASSERT_EQ(mm_capture_next(cap, &pkt, &err), MM_CAPTURE_END);
     (void)mm_capture_dropped(cap);
     mm_capture_close(cap);
+}
+
+/* ---- the sequential reader (read(2) into a buffer) against the mapped one ---- */
+
+/* Both readers over path: the same packets (their bytes too), offsets,
+ * statuses and messages. chunk is the sequential reader's read size. */
+static void compare_readers(const char *path, size_t chunk)
+{
+    struct mm_capture *a = NULL, *b = NULL;
+    struct mm_err ea = {0}, eb = {0};
+    int ra = mm_capture_open_file(&a, path, &ea);
+    int rb = mm_capture_open_sequential(&b, path, chunk, &eb);
+    if (ra != rb || strcmp(ea.msg, eb.msg) != 0)
+        MM_FAIL_("%s (chunk %zu): open gives %d '%s' and %d '%s'", path, chunk, ra, ea.msg, rb, eb.msg);
+    size_t n = 0;
+    while (ra == 0) {
+        struct mm_packet pa, pb;
+        ra = mm_capture_next(a, &pa, &ea);
+        rb = mm_capture_next(b, &pb, &eb);
+        if (ra != rb)
+            MM_FAIL_("%s (chunk %zu): packet %zu: status %d and %d", path, chunk, n, ra, rb);
+        if (ra != MM_CAPTURE_PACKET)
+            break;
+        if (pa.ts_ns != pb.ts_ns || pa.caplen != pb.caplen || pa.wirelen != pb.wirelen ||
+            pa.linktype != pb.linktype || memcmp(pa.data, pb.data, pa.caplen) != 0 ||
+            mm_capture_offset(a) != mm_capture_offset(b))
+            MM_FAIL_("%s (chunk %zu): packet %zu differs", path, chunk, n);
+        n++;
+        ra = 0;
+    }
+    if (ra < 0 && strcmp(ea.msg, eb.msg) != 0)
+        MM_FAIL_("%s (chunk %zu): '%s' and '%s'", path, chunk, ea.msg, eb.msg);
+    mm_capture_close(a);
+    mm_capture_close(b);
+}
+
+static void compare_small(const struct buf *w, size_t len, const char *name)
+{
+    const char *path = write_file(name, w, len);
+    ASSERT_TRUE(path != NULL);
+    static const size_t chunks[] = {1, 7, 61, 4096, 0};
+    for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
+        compare_readers(path, chunks[i]);
+}
+
+TEST(capture_sequential_small_files)
+{
+    struct buf w;
+    for (int v = 0; v < 4; v++) {
+        small_pcap(&w, v & 1, v & 2);
+        for (size_t len = 0; len <= w.n; len++) /* every prefix: ends, cuts, headers */
+            compare_small(&w, len, "seq.pcap");
+    }
+    small_pcap(&w, false, false);
+    w.n = 24 + 16 + 42 + 8;
+    b32(&w, 300000); /* caplen over the maximum */
+    w.n = 24 + 3 * 58;
+    compare_small(&w, w.n, "caplen.pcap");
+    int ncuts;
+    struct cut cuts[16];
+    small_pcapng(&w, false, cuts, &ncuts);
+    compare_small(&w, w.n, "seq.pcapng"); /* mapped instead */
+    memcpy(w.b, "GIF89a", 6);
+    compare_small(&w, w.n, "not.pcap");
+}
+
+/* A file larger than a read, written record by record: packets of 1 to
+ * 1,500 bytes; then cut inside a record far into it, and with a bad caplen
+ * far into it, so errors name offsets beyond the first buffer. With a
+ * header snap length of 1 MiB, records of 600,000 bytes (over the usual
+ * maximum: the buffer grows). */
+static bool write_big(char path[512], const char *name, uint32_t snaplen, int records,
+                      uint32_t max_caplen, long cut_at, long bad_caplen_at)
+{
+    snprintf(path, 512, "%s/%s", mm_test_tmpdir(), name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    uint32_t hdr[6] = {0xa1b2c3d4, 2 | 4u << 16, 0, 0, snaplen, 1};
+    fwrite(hdr, 4, 6, f);
+    uint8_t *data = malloc(max_caplen);
+    uint32_t x = 12345;
+    for (int i = 0; i < records; i++) {
+        x = x * 1103515245 + 12345;
+        uint32_t caplen = 1 + (x >> 8) % max_caplen;
+        for (uint32_t k = 0; k < caplen; k++)
+            data[k] = (uint8_t)(k * 31 + i);
+        uint32_t rec[4] = {1700000000 + (uint32_t)i, (uint32_t)i % 1000000, caplen, caplen + 4};
+        if (ftell(f) >= bad_caplen_at && bad_caplen_at >= 0) {
+            rec[2] = max_caplen > 300000 ? 20000000 : 300000;
+            bad_caplen_at = -1;
+        }
+        fwrite(rec, 4, 4, f);
+        fwrite(data, 1, caplen, f);
+    }
+    free(data);
+    if (cut_at >= 0 && cut_at < ftell(f) && (fflush(f) != 0 || ftruncate(fileno(f), cut_at) != 0)) {
+        fclose(f);
+        return false;
+    }
+    return fclose(f) == 0;
+}
+
+TEST(capture_sequential_large_files)
+{
+    static const size_t chunks[] = {61, 4096, 0};
+    char paths[4][512];
+    ASSERT_TRUE(write_big(paths[0], "big.pcap", 65535, 3000, 1500, -1, -1));
+    ASSERT_TRUE(write_big(paths[1], "bigcut.pcap", 65535, 3000, 1500, 1700001, -1));
+    ASSERT_TRUE(write_big(paths[2], "bigbad.pcap", 65535, 3000, 1500, -1, 1300000));
+    ASSERT_TRUE(write_big(paths[3], "huge.pcap", 1 << 20, 6, 600000, -1, -1));
+    for (int p = 0; p < 4; p++)
+        for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
+            compare_readers(paths[p], chunks[i]);
+    /* What they agreed on: a clean end, errors past the first buffer, and
+     * records larger than the usual maximum. */
+    static const int want_rc[4] = {MM_CAPTURE_END, MM_ETRUNCATED, MM_EFORMAT, MM_CAPTURE_END};
+    static const int want_packets[4] = {3000, -1, -1, 6};
+    for (int p = 0; p < 4; p++) {
+        struct mm_capture *cap;
+        struct mm_err err = {0};
+        ASSERT_EQ(mm_capture_open_sequential(&cap, paths[p], 0, &err), 0);
+        struct mm_packet pkt;
+        int rc, packets = 0;
+        while ((rc = mm_capture_next(cap, &pkt, &err)) == MM_CAPTURE_PACKET)
+            packets++;
+        ASSERT_EQ(rc, want_rc[p]);
+        if (want_packets[p] >= 0)
+            ASSERT_EQ(packets, want_packets[p]);
+        else
+            ASSERT_TRUE(packets > 1000 && strstr(err.msg, ": offset 1") != NULL);
+        mm_capture_close(cap);
+    }
 }
