@@ -101,6 +101,7 @@ struct mm_capture {
     bool swap;    /* file byte order differs from ours */
     uint8_t kind; /* enum cap_kind */
     bool stream;  /* base is the read buffer: see stream_fill */
+    size_t whole_record; /* streaming: bytes past off that hold any record */
     int err_code; /* sticky: once set, next() repeats it */
     size_t file_base; /* file offset of base[0] (nonzero only when streaming) */
 
@@ -279,7 +280,7 @@ __attribute__((noinline)) static int stream_fill(struct mm_capture *cap, size_t 
 static inline int stream_record_ready(struct mm_capture *cap, struct mm_err *err)
 {
     size_t hl = cap->rec_hdr_len, left = cap->len - cap->off;
-    if (__builtin_expect(left >= hl + cap->max_caplen || cap->eof, 1))
+    if (__builtin_expect(left >= cap->whole_record || cap->eof, 1))
         return 0;
     int rc;
     if (left < hl && (rc = stream_fill(cap, hl, err)) < 0)
@@ -704,7 +705,8 @@ int mm_capture_open_sequential(struct mm_capture **out, const char *path, size_t
         goto out;
     }
     /* A header snaplen may allow records larger than PCAP_MAX_CAPLEN. */
-    size_t need = cap->read_chunk + cap->rec_hdr_len + cap->max_caplen;
+    cap->whole_record = cap->rec_hdr_len + cap->max_caplen;
+    size_t need = cap->read_chunk + cap->whole_record;
     if (need > cap->buf_cap) {
         uint8_t *bigger = realloc(cap->buf, need);
         if (!bigger) {

@@ -504,9 +504,10 @@ static bool admit(struct decode_counts *count, const struct mm_packet *pkt, stru
 
 /* Later fragments get their ports from the datagram's first fragment
  * before they are hashed; false when the packet joins no flow. */
-static bool packet_ready(struct worker *w, int64_t ts, struct mm_packet_facts *p, uint64_t *hash)
+static inline bool packet_ready(struct worker *w, int64_t ts, struct mm_packet_facts *p,
+                                uint64_t *hash)
 {
-    if (p->frag != MM_FRAG_NONE && !frag_ports(w, p, ts))
+    if (__builtin_expect(p->frag != MM_FRAG_NONE, 0) && !frag_ports(w, p, ts))
         return false;
     *hash = mm_flow_hash(p);
     return true;

@@ -1,4 +1,4 @@
-/* flow_table.c - linear probing with backward-shift deletion; symmetric 64-bit key hashing. */
+/* flow_table.c - linear probing: in-place doubling, backward-shift deletion, approximate-LRU victims. */
 #include "select/flow_table.h"
 
 #include <stdlib.h>
@@ -32,49 +32,6 @@ struct mm_flow_table {
 
 /* Victim search window for a full table. */
 #define VICTIM_WINDOW 16
-
-static inline uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-/* A 64x64 -> 128-bit product folded to 64 bits: every output bit depends
- * on every input bit, for one multiply. It replaced three murmur finalizers
- * (about 60 instructions per packet, 6% of the selection's instructions). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/* Odd constants with mixed bits (the fractional parts of sqrt 2, 3, 5, 7). */
-#define K1 0x6a09e667f3bcc908ULL
-#define K2 0xbb67ae8584caa73bULL
-#define K3 0x3c6ef372fe94f82bULL
-#define K4 0xa54ff53a5f1d36f1ULL
-
-/* One endpoint. An IPv4 address fills bytes 0-3 only, so the port in bits
- * 32-47 keeps (address, port) pairs distinct. */
-static inline uint64_t endpoint_hash(const uint8_t a[16], uint16_t port)
-{
-    return mum(load64(a) ^ ((uint64_t)port << 32) ^ K1, load64(a + 8) ^ K2);
-}
-
-/* Adding the two endpoints' hashes makes the result the same in both
- * directions; the final product mixes the sum with the protocol. */
-uint64_t mm_flow_hash(const struct mm_packet_facts *p)
-{
-    uint64_t sum = endpoint_hash(p->src.bytes, p->src_port) + endpoint_hash(p->dst.bytes, p->dst_port);
-    uint64_t h = mum(sum ^ ((uint64_t)p->proto << 8 | p->src.family) ^ K3, K4);
-    return h ? h : 1;
-}
-
-uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p)
-{
-    return mum((endpoint_hash(p->src.bytes, 0) + endpoint_hash(p->dst.bytes, 0)) ^ K3, K4);
-}
 
 static void *reserve(size_t bytes)
 {

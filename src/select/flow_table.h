@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "net/decode.h"
 
@@ -47,11 +48,55 @@ void mm_flow_table_free(struct mm_flow_table *t);
  * as usual). */
 int mm_flow_table_presize(struct mm_flow_table *t);
 
-/* The symmetric hash of the packet's flow key: the same for both directions. */
-uint64_t mm_flow_hash(const struct mm_packet_facts *p);
+/* ---- hashing the flow key (inline: it runs for every packet) ---- */
+
+static inline uint64_t mm_flow_load64_(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* A 64x64 -> 128-bit product folded to 64 bits: every output bit depends
+ * on every input bit, for one multiply. It replaced three murmur finalizers
+ * (about 60 instructions per packet, 6% of the selection's instructions). */
+static inline uint64_t mm_flow_mum_(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Odd constants with mixed bits (the fractional parts of sqrt 2, 3, 5, 7). */
+#define MM_FLOW_K1 0x6a09e667f3bcc908ULL
+#define MM_FLOW_K2 0xbb67ae8584caa73bULL
+#define MM_FLOW_K3 0x3c6ef372fe94f82bULL
+#define MM_FLOW_K4 0xa54ff53a5f1d36f1ULL
+
+/* One endpoint. An IPv4 address fills bytes 0-3 only, so the port in bits
+ * 32-47 keeps (address, port) pairs distinct. */
+static inline uint64_t mm_flow_endpoint_hash_(const uint8_t a[16], uint16_t port)
+{
+    return mm_flow_mum_(mm_flow_load64_(a) ^ ((uint64_t)port << 32) ^ MM_FLOW_K1,
+                        mm_flow_load64_(a + 8) ^ MM_FLOW_K2);
+}
+
+/* The symmetric hash of the packet's flow key: the same for both
+ * directions (the endpoints' hashes are added), never 0. */
+static inline uint64_t mm_flow_hash(const struct mm_packet_facts *p)
+{
+    uint64_t sum = mm_flow_endpoint_hash_(p->src.bytes, p->src_port) +
+                   mm_flow_endpoint_hash_(p->dst.bytes, p->dst_port);
+    uint64_t h = mm_flow_mum_(sum ^ ((uint64_t)p->proto << 8 | p->src.family) ^ MM_FLOW_K3, MM_FLOW_K4);
+    return h ? h : 1;
+}
+
 /* A symmetric hash of the address pair only, for sharding packets (and the
  * later fragments of a datagram, which have no ports) across workers. */
-uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p);
+static inline uint64_t mm_flow_shard_hash(const struct mm_packet_facts *p)
+{
+    uint64_t sum = mm_flow_endpoint_hash_(p->src.bytes, 0) + mm_flow_endpoint_hash_(p->dst.bytes, 0);
+    return mm_flow_mum_(sum ^ MM_FLOW_K3, MM_FLOW_K4);
+}
 
 /* Start loading the home slot of hash into the cache, so a batch of
  * lookups overlaps its memory latency. */
