@@ -521,28 +521,33 @@ struct lookahead {
     unsigned head, queued;
     int64_t ts[PACKET_BATCH];
     uint64_t hash[PACKET_BATCH];
-    struct mm_packet_facts facts[PACKET_BATCH];
+    struct mm_packet_facts *facts[PACKET_BATCH]; /* each packet's, where they are */
+    struct mm_packet_facts own[PACKET_BATCH];    /* for a reader that decodes here */
 };
 
-/* Where the next packet's facts go. */
+/* Where a reader may decode the next packet's facts (they stay valid until
+ * that packet has been looked up). */
 static inline struct mm_packet_facts *lookahead_slot(struct lookahead *la)
 {
-    return &la->facts[la->head % PACKET_BATCH];
+    return &la->own[la->head % PACKET_BATCH];
 }
 
-/* Admit the packet in lookahead_slot (unless it joins no flow); look up
- * the oldest once the window is full. */
-static inline void lookahead_push(struct worker *w, struct lookahead *la, int64_t ts)
+/* Admit the packet whose facts are at p (unless it joins no flow; p must
+ * stay valid until it is looked up); look up the oldest once the window is
+ * full. */
+static inline void lookahead_push(struct worker *w, struct lookahead *la,
+                                  struct mm_packet_facts *p, int64_t ts)
 {
     unsigned k = la->head % PACKET_BATCH;
-    if (!packet_ready(w, ts, &la->facts[k], &la->hash[k]))
+    if (!packet_ready(w, ts, p, &la->hash[k]))
         return;
+    la->facts[k] = p;
     la->ts[k] = ts;
     mm_flow_table_prefetch(w->flows, la->hash[k]);
     la->head++;
     if (++la->queued == PACKET_BATCH) {
         unsigned old = la->head % PACKET_BATCH;
-        worker_packet(w, la->ts[old], &la->facts[old], la->hash[old]);
+        worker_packet(w, la->ts[old], la->facts[old], la->hash[old]);
         la->queued--;
     }
 }
@@ -551,7 +556,7 @@ static void lookahead_drain(struct worker *w, struct lookahead *la)
 {
     for (; la->queued > 0; la->queued--) {
         unsigned old = (la->head - la->queued) % PACKET_BATCH;
-        worker_packet(w, la->ts[old], &la->facts[old], la->hash[old]);
+        worker_packet(w, la->ts[old], la->facts[old], la->hash[old]);
     }
 }
 
@@ -573,8 +578,9 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
              * page tables, instead of a page fault every few pages. */
             if (mm_capture_offset(cap) + MAP_AHEAD / 2 > mapped)
                 mapped = mm_capture_prefault(cap, mapped, MAP_AHEAD);
-            if (admit(&w->decoded, &pkt, lookahead_slot(&la)))
-                lookahead_push(w, &la, pkt.ts_ns);
+            struct mm_packet_facts *p = lookahead_slot(&la);
+            if (admit(&w->decoded, &pkt, p))
+                lookahead_push(w, &la, p, pkt.ts_ns);
         }
         if (st < 0)
             w->rc = st;
@@ -803,7 +809,7 @@ out:
 static void shard_add(struct file_stream *fs, struct block_slot *b, const struct mm_packet *pkt,
                       const struct mm_packet_facts *p)
 {
-    struct shard_facts *sf = &b->shard[(mm_flow_shard_hash(p) >> 32) % fs->nworkers];
+    struct shard_facts *sf = &b->shard[mm_flow_shard(p, fs->nworkers)];
     sf->ts[sf->n] = pkt->ts_ns;
     sf->facts[sf->n] = *p;
     sf->n++;
@@ -890,11 +896,10 @@ static void stream_check(struct file_stream *fs, struct worker *w, struct block_
  * window as the single-worker loop. */
 static void stream_process(struct worker *w, struct shard_facts *sf)
 {
-    struct lookahead la = {0};
-    for (uint32_t i = 0; i < sf->n; i++) {
-        *lookahead_slot(&la) = sf->facts[i];
-        lookahead_push(w, &la, sf->ts[i]);
-    }
+    struct lookahead la;
+    la.head = la.queued = 0;
+    for (uint32_t i = 0; i < sf->n; i++)
+        lookahead_push(w, &la, &sf->facts[i], sf->ts[i]);
     lookahead_drain(w, &la);
 }
 
@@ -1246,7 +1251,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
             } else {
                 item.kind = RING_PACKET;
                 item.ts_ns = pkt.ts_ns;
-                ring_push(&lws[(mm_flow_shard_hash(&item.facts) >> 32) % n].ring, &item, opt->stop);
+                ring_push(&lws[mm_flow_shard(&item.facts, n)].ring, &item, opt->stop);
             }
         } else if (st != MM_CAPTURE_IDLE) {
             if (st < 0) {

@@ -92,7 +92,7 @@ TEST(flow_hash_is_symmetric_and_keyed_by_the_whole_key)
  * hosts calling one server, a scan across ports, IPv6 hosts numbered in
  * order. Each pattern must spread over home slots like random keys would:
  * n keys into 2n slots leave about 1 - e^-0.5 = 39.3% of slots used, and
- * no slot is home to many keys. Sharding across two workers stays even. */
+ * no slot is home to many keys. Sharding across two or three workers stays even. */
 TEST(flow_hash_spreads_structured_keys)
 {
     enum { N = 65536, SLOTS = 2 * N };
@@ -100,7 +100,7 @@ TEST(flow_hash_spreads_structured_keys)
     ASSERT_TRUE(homes != NULL);
     for (int pattern = 0; pattern < 4; pattern++) {
         memset(homes, 0, SLOTS * sizeof *homes);
-        size_t used = 0, worst = 0, shard1 = 0;
+        size_t used = 0, worst = 0, shard1 = 0, shard3[3] = {0};
         for (uint32_t i = 0; i < N; i++) {
             struct mm_packet_facts p;
             switch (pattern) {
@@ -115,14 +115,18 @@ TEST(flow_hash_spreads_structured_keys)
             (*c)++;
             if (*c > worst)
                 worst = *c;
-            shard1 += (mm_flow_shard_hash(&p) >> 32) % 2;
+            shard1 += mm_flow_shard(&p, 2);
+            shard3[mm_flow_shard(&p, 3)]++;
         }
         if (used < SLOTS * 0.385 || used > SLOTS * 0.400 || worst > 10)
             MM_FAIL_("pattern %d: %zu of %d home slots used, at most %zu keys on one", pattern, used,
                      SLOTS, worst);
         /* Patterns 0 and 2 are one address pair: one shard by design. */
-        if (pattern == 1 || pattern == 3)
+        if (pattern == 1 || pattern == 3) {
             ASSERT_TRUE(shard1 > N * 0.48 && shard1 < N * 0.52);
+            for (int k = 0; k < 3; k++)
+                ASSERT_TRUE(shard3[k] > N * 0.31 && shard3[k] < N * 0.36);
+        }
     }
     free(homes);
 }
