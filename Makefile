@@ -33,6 +33,7 @@ test: deps
 bench: all
 	@scripts/ensure-packages.sh $(BENCH_PKGS)
 	@bench/run.sh
+	@bench/load.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
