@@ -74,6 +74,7 @@
  * second there (records flushed to a slow disk, a busy core). */
 #define LIVE_BUFFER_BYTES (64 << 20)
 #define READ_CHUNK_BYTES (1u << 20) /* one read(2) of a sequential reader */
+#define MAX_READ_CHUNK_BYTES (64u << 20)
 
 enum cap_kind { KIND_PCAP, KIND_PCAPNG, KIND_LIVE };
 
@@ -262,8 +263,19 @@ __attribute__((noinline)) static int stream_fill(struct mm_capture *cap, size_t 
         cap->off = 0;
     }
     while (!cap->eof && cap->len - cap->off < need) {
-        size_t room = cap->buf_cap - cap->len;
-        ssize_t n = read(cap->fd, cap->buf + cap->len, room < cap->read_chunk ? room : cap->read_chunk);
+        /* The file as it was at open: bytes appended since (a capture still
+         * being written) are not read, as the mapped reader does not see them. */
+        size_t unread = cap->file_size - (cap->file_base + cap->len);
+        size_t want = cap->buf_cap - cap->len;
+        if (want > cap->read_chunk)
+            want = cap->read_chunk;
+        if (want > unread)
+            want = unread;
+        if (want == 0) {
+            cap->eof = true;
+            break;
+        }
+        ssize_t n = read(cap->fd, cap->buf + cap->len, want);
         if (n > 0)
             cap->len += (size_t)n;
         else if (n == 0)
@@ -691,6 +703,8 @@ int mm_capture_open_sequential(struct mm_capture **out, const char *path, size_t
     cap->stream = true;
     cap->file_size = (size_t)st.st_size;
     cap->read_chunk = read_bytes ? read_bytes : READ_CHUNK_BYTES;
+    if (cap->read_chunk > MAX_READ_CHUNK_BYTES)
+        cap->read_chunk = MAX_READ_CHUNK_BYTES;
     /* Room for a chunk past the largest record; first for the file header. */
     cap->buf_cap = cap->read_chunk + 24 + PCAP_MAX_CAPLEN;
     if (!(cap->buf = malloc(cap->buf_cap))) {

@@ -868,3 +868,34 @@ TEST(capture_sequential_large_files)
         mm_capture_close(cap);
     }
 }
+
+/* A capture still being written: both readers read the file as it was when
+ * they opened it, and end cleanly there. */
+TEST(capture_sequential_ignores_bytes_appended_after_open)
+{
+    struct buf w;
+    small_pcap(&w, false, false);
+    size_t two = 24 + 2 * 58;
+    const char *path = write_file("growing.pcap", &w, two);
+    ASSERT_TRUE(path != NULL);
+    struct mm_capture *a, *b;
+    struct mm_err err = {0};
+    ASSERT_EQ(mm_capture_open_file(&a, path, &err), 0);
+    ASSERT_EQ(mm_capture_open_sequential(&b, path, 7, &err), 0);
+    FILE *f = fopen(path, "ab");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ(fwrite(w.b + two, 1, w.n - two, f), w.n - two);
+    ASSERT_EQ(fwrite(w.b + 24, 1, 16, f), 16); /* and half of one more record */
+    fclose(f);
+    struct mm_capture *caps[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        struct mm_packet pkt;
+        int rc, packets = 0;
+        while ((rc = mm_capture_next(caps[i], &pkt, &err)) == MM_CAPTURE_PACKET)
+            packets++;
+        ASSERT_EQ(rc, MM_CAPTURE_END);
+        ASSERT_EQ(packets, 2);
+        ASSERT_EQ(mm_capture_offset(caps[i]), two);
+        mm_capture_close(caps[i]);
+    }
+}
