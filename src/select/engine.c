@@ -59,6 +59,7 @@ static void add_decode_counts(struct mm_select_stats *s, struct decode_counts *c
 
 struct engine {
     const struct mm_select_options *opt;
+    struct mm_flow_hash_key hash_key; /* keys the flow hashes (from the policy's secret) */
     cpu_set_t allowed; /* the CPUs this process may use, for --pin */
     int ncpus;
     const struct mm_policy *policy;
@@ -71,6 +72,7 @@ struct engine {
 
 struct worker {
     struct engine *eng;
+    struct mm_flow_hash_key hash_key; /* the engine's, kept next to the hot fields */
     unsigned id;
     const struct mm_policy *policy;
     struct mm_flow_table *flows;
@@ -385,7 +387,7 @@ static void maybe_sweep(struct worker *w, int64_t now)
 /* Later fragments carry no ports: recover them from the first fragment. */
 static bool frag_ports(struct worker *w, struct mm_packet_facts *p, int64_t ts)
 {
-    uint64_t h = mm_flow_shard_hash(p) ^ (p->frag_id * 0x9e3779b97f4a7c15ULL) ^ p->proto;
+    uint64_t h = mm_flow_shard_hash(&w->hash_key, p) ^ (p->frag_id * 0x9e3779b97f4a7c15ULL) ^ p->proto;
     struct frag_entry *e = &w->frags[(h >> 20) & (FRAG_SLOTS - 1)];
     if (p->frag == MM_FRAG_FIRST) {
         memcpy(e->src, p->src.bytes, 16);
@@ -457,6 +459,7 @@ static int worker_init(struct worker *w, struct engine *e, unsigned id, size_t m
 {
     memset(w, 0, sizeof *w);
     w->eng = e;
+    w->hash_key = e->hash_key;
     w->id = id;
     w->policy = e->policy;
     w->idle_ns = e->policy->flow_idle_timeout_ns;
@@ -509,7 +512,7 @@ static inline bool packet_ready(struct worker *w, int64_t ts, struct mm_packet_f
 {
     if (__builtin_expect(p->frag != MM_FRAG_NONE, 0) && !frag_ports(w, p, ts))
         return false;
-    *hash = mm_flow_hash(p);
+    *hash = mm_flow_hash(&w->hash_key, p);
     return true;
 }
 
@@ -661,15 +664,17 @@ struct file_stream {
     struct mm_err err;
     atomic_llong total_blocks; /* -1 until known */
     unsigned nworkers;
+    const struct mm_flow_hash_key *hash_key;
     uint64_t chunk_bytes;
     uint32_t capacity; /* facts per shard per block */
     struct block_slot slots[BLOCK_SLOTS];
 };
 
-static int stream_init(struct file_stream *fs, const char *const *paths, size_t npaths, unsigned n,
-                       uint64_t chunk_bytes)
+static int stream_init(struct file_stream *fs, const struct engine *e, const char *const *paths,
+                       size_t npaths, unsigned n, uint64_t chunk_bytes)
 {
     memset(fs, 0, sizeof *fs);
+    fs->hash_key = &e->hash_key;
     pthread_mutex_init(&fs->lock, NULL);
     fs->paths = paths;
     fs->npaths = npaths;
@@ -809,7 +814,7 @@ out:
 static void shard_add(struct file_stream *fs, struct block_slot *b, const struct mm_packet *pkt,
                       const struct mm_packet_facts *p)
 {
-    struct shard_facts *sf = &b->shard[mm_flow_shard(p, fs->nworkers)];
+    struct shard_facts *sf = &b->shard[mm_flow_shard(fs->hash_key, p, fs->nworkers)];
     sf->ts[sf->n] = pkt->ts_ns;
     sf->facts[sf->n] = *p;
     sf->n++;
@@ -991,6 +996,7 @@ static int engine_init(struct engine *e, const struct mm_select_options *opt, st
         for (size_t j = 0; j < n; j++)
             if (strcmp(opt->policy->criteria[j].id, opt->policy->criteria[i].id) < 0)
                 e->rank[i]++;
+    mm_flow_hash_key_derive(&e->hash_key, opt->policy->pseudonymization_key);
     pthread_mutex_init(&e->deliver_lock, NULL);
     if (opt->pin && pthread_getaffinity_np(pthread_self(), sizeof e->allowed, &e->allowed) == 0)
         e->ncpus = CPU_COUNT(&e->allowed);
@@ -1065,7 +1071,7 @@ int mm_select_run_files(const struct mm_select_options *opt, const char *const *
         single_worker_run(&ws[0], paths, npaths);
         unpin_thread(&e);
     } else {
-        if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, paths, npaths, n, opt->file_chunk_bytes) != 0) {
+        if (!(sws = calloc(n, sizeof *sws)) || stream_init(&fs, &e, paths, npaths, n, opt->file_chunk_bytes) != 0) {
             rc = mm_err_set(err, MM_ENOMEM, "out of memory for %u workers", n);
             goto out;
         }
@@ -1154,6 +1160,15 @@ static void live_tick(struct worker *w, int64_t now)
     flush_batch(w);
 }
 
+/* Bytes each of n live workers may fault in for its table up front. */
+static size_t presize_budget(unsigned n)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return 0;
+    return (size_t)pages / 4 / n * (size_t)page;
+}
+
 static void *live_worker_main(void *arg)
 {
     struct live_worker *lw = arg;
@@ -1210,9 +1225,11 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
         goto out;
     /* A live link cannot wait while a table rehashes or faults in pages:
      * the kernel drops what its buffer cannot hold meanwhile. So each table
-     * starts at full size (best effort: without it, tables grow as usual). */
+     * starts at full size, within a quarter of the machine's memory over
+     * all workers (best effort: beyond that, tables grow as usual). */
+    size_t budget = presize_budget(n);
     for (unsigned i = 0; i < n; i++)
-        (void)mm_flow_table_presize(ws[i].flows);
+        (void)mm_flow_table_presize(ws[i].flows, budget);
     for (unsigned i = 0; i < n; i++) {
         lws[i].w = &ws[i];
         if (n > 1 && !(lws[i].ring.items = calloc(RING_SLOTS, sizeof(struct ring_item)))) {
@@ -1251,7 +1268,7 @@ int mm_select_run_live(const struct mm_select_options *opt, const char *iface,
             } else {
                 item.kind = RING_PACKET;
                 item.ts_ns = pkt.ts_ns;
-                ring_push(&lws[mm_flow_shard(&item.facts, n)].ring, &item, opt->stop);
+                ring_push(&lws[mm_flow_shard(&e.hash_key, &item.facts, n)].ring, &item, opt->stop);
             }
         } else if (st != MM_CAPTURE_IDLE) {
             if (st < 0) {

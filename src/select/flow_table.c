@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "util/digest.h"
+
 /* The table starts small and doubles as flows arrive, up to the capacity
  * max_flows needs, inside a region of that full size reserved up front
  * (address space only). Doubling happens in place (grow), so the only new
@@ -32,6 +34,15 @@ struct mm_flow_table {
 
 /* Victim search window for a full table. */
 #define VICTIM_WINDOW 16
+
+void mm_flow_hash_key_derive(struct mm_flow_hash_key *key, const uint8_t secret[32])
+{
+    static const char label[] = "mamori flow hash key v1";
+    uint8_t d[32];
+    mm_hmac_sha256(secret, 32, label, sizeof label - 1, d);
+    memcpy(key->k, d, sizeof key->k);
+    key->k[3] |= 1;
+}
 
 static void *reserve(size_t bytes)
 {
@@ -149,12 +160,15 @@ static void grow(struct mm_flow_table *t)
     t->sweep_cursor = 0;
 }
 
-int mm_flow_table_presize(struct mm_flow_table *t)
+int mm_flow_table_presize(struct mm_flow_table *t, size_t max_bytes)
 {
-    if (t->mask < t->max_mask)
-        rehash(t, t->max_mask);
+    size_t mask = t->mask;
+    while (mask < t->max_mask && (2 * mask + 2) * sizeof *t->slots <= max_bytes)
+        mask = 2 * mask + 1;
+    if (mask > t->mask)
+        rehash(t, mask);
     /* Write faults, so no page is left mapped to the shared zero page. */
-    return madvise(t->slots, (t->max_mask + 1) * sizeof *t->slots, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
+    return madvise(t->slots, (t->mask + 1) * sizeof *t->slots, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
 }
 
 void mm_flow_table_prefetch(const struct mm_flow_table *t, uint64_t hash)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,12 @@ void mm_hex_encode(const uint8_t *in, size_t len, char *out)
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * len] = '\0';
+}
+
+void mm_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t len, uint8_t out[32])
+{
+    unsigned int outlen = 0;
+    HMAC(EVP_sha256(), key, (int)key_len, msg, len, out, &outlen);
 }
 
 void mm_sha256_hex(const void *data, size_t len, char hex[MM_SHA256_HEX_LEN + 1])

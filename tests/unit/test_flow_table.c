@@ -4,6 +4,10 @@
 #include "harness.h"
 #include "select/flow_table.h"
 
+/* A fixed key for the tests; the engine derives one from the policy's secret. */
+static const struct mm_flow_hash_key key = {
+    {0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL}};
+
 static struct mm_packet_facts v4_flow(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                                       uint8_t proto)
 {
@@ -65,27 +69,50 @@ TEST(flow_hash_is_symmetric_and_keyed_by_the_whole_key)
 {
     struct mm_packet_facts p = v4_flow(0xc6336407, 51000, 0xcb00710a, 443, 6);
     struct mm_packet_facts r = reversed(p);
-    ASSERT_U64_EQ(mm_flow_hash(&p), mm_flow_hash(&r));
-    ASSERT_U64_EQ(mm_flow_shard_hash(&p), mm_flow_shard_hash(&r));
+    ASSERT_U64_EQ(mm_flow_hash(&key, &p), mm_flow_hash(&key, &r));
+    ASSERT_U64_EQ(mm_flow_shard_hash(&key, &p), mm_flow_shard_hash(&key, &r));
     /* The shard hash ignores ports (later fragments have none). */
     struct mm_packet_facts other_ports = v4_flow(0xc6336407, 1, 0xcb00710a, 2, 17);
-    ASSERT_U64_EQ(mm_flow_shard_hash(&p), mm_flow_shard_hash(&other_ports));
+    ASSERT_U64_EQ(mm_flow_shard_hash(&key, &p), mm_flow_shard_hash(&key, &other_ports));
     /* The flow hash changes with every part of the key. */
     struct mm_packet_facts q = p;
     q.proto = 17;
-    ASSERT_TRUE(mm_flow_hash(&q) != mm_flow_hash(&p));
+    ASSERT_TRUE(mm_flow_hash(&key, &q) != mm_flow_hash(&key, &p));
     q = p;
     q.src_port++;
-    ASSERT_TRUE(mm_flow_hash(&q) != mm_flow_hash(&p));
+    ASSERT_TRUE(mm_flow_hash(&key, &q) != mm_flow_hash(&key, &p));
     q = p;
     q.dst.bytes[3] ^= 1;
-    ASSERT_TRUE(mm_flow_hash(&q) != mm_flow_hash(&p));
+    ASSERT_TRUE(mm_flow_hash(&key, &q) != mm_flow_hash(&key, &p));
     /* Swapping ports alone (not addresses) is another flow. */
     q = p;
     q.src_port = p.dst_port;
     q.dst_port = p.src_port;
-    ASSERT_TRUE(mm_flow_hash(&q) != mm_flow_hash(&p));
-    ASSERT_TRUE(mm_flow_hash(&p) != 0);
+    ASSERT_TRUE(mm_flow_hash(&key, &q) != mm_flow_hash(&key, &p));
+    ASSERT_TRUE(mm_flow_hash(&key, &p) != 0);
+}
+
+/* The key is HMAC-SHA-256 of a fixed label under the policy's secret
+ * (known answer computed with Python's hmac module), and it matters: the
+ * same flow hashes differently under another secret, symmetric under both. */
+TEST(flow_hash_key_comes_from_the_secret)
+{
+    uint8_t secret[32];
+    for (int i = 0; i < 32; i++)
+        secret[i] = (uint8_t)i;
+    struct mm_flow_hash_key k;
+    mm_flow_hash_key_derive(&k, secret);
+    ASSERT_U64_EQ(k.k[0], 0x69db749c53ebffb8ULL);
+    ASSERT_U64_EQ(k.k[1], 0x2d467ad5057124fbULL);
+    ASSERT_U64_EQ(k.k[2], 0x41440857ba8ab153ULL);
+    ASSERT_U64_EQ(k.k[3], 0x2ddfed6031ae22a1ULL);
+    secret[31] ^= 1;
+    struct mm_flow_hash_key other;
+    mm_flow_hash_key_derive(&other, secret);
+    struct mm_packet_facts p = v4_flow(0xc6336407, 51000, 0xcb00710a, 443, 6), r = reversed(p);
+    ASSERT_TRUE(mm_flow_hash(&k, &p) != mm_flow_hash(&other, &p));
+    ASSERT_U64_EQ(mm_flow_hash(&other, &p), mm_flow_hash(&other, &r));
+    ASSERT_TRUE(mm_flow_shard_hash(&k, &p) != mm_flow_shard_hash(&other, &p));
 }
 
 /* Traffic is structured: one client walking its source ports, a /16 of
@@ -109,14 +136,14 @@ TEST(flow_hash_spreads_structured_keys)
             case 2: p = v4_flow(0xc6336407, 40000, 0xcb00710a, (uint16_t)i, 6); break;
             default: p = v6_flow(i, 40000); break;
             }
-            uint64_t h = mm_flow_hash(&p);
+            uint64_t h = mm_flow_hash(&key, &p);
             uint16_t *c = &homes[h & (SLOTS - 1)];
             used += *c == 0;
             (*c)++;
             if (*c > worst)
                 worst = *c;
-            shard1 += mm_flow_shard(&p, 2);
-            shard3[mm_flow_shard(&p, 3)]++;
+            shard1 += mm_flow_shard(&key, &p, 2);
+            shard3[mm_flow_shard(&key, &p, 3)]++;
         }
         if (used < SLOTS * 0.385 || used > SLOTS * 0.400 || worst > 10)
             MM_FAIL_("pattern %d: %zu of %d home slots used, at most %zu keys on one", pattern, used,
@@ -141,21 +168,21 @@ TEST(flow_table_grows_finds_and_removes)
     size_t first_capacity = mm_flow_table_capacity(t);
     for (uint32_t i = 0; i < N; i++) {
         struct mm_packet_facts p = v4_flow(0x0a000000 + i / 7, (uint16_t)(1024 + i % 7), 0xcb00710a, 80, 6);
-        ASSERT_TRUE(add_flow(t, &p, mm_flow_hash(&p), i));
+        ASSERT_TRUE(add_flow(t, &p, mm_flow_hash(&key, &p), i));
     }
     ASSERT_EQ(mm_flow_table_count(t), N);
     ASSERT_TRUE(mm_flow_table_capacity(t) >= first_capacity * 4);
     /* A full table refuses the next flow (the caller evicts). */
     struct mm_packet_facts extra = v4_flow(0x01020304, 1, 0x05060708, 2, 17);
-    ASSERT_TRUE(mm_flow_table_insert(t, mm_flow_hash(&extra)) == NULL);
+    ASSERT_TRUE(mm_flow_table_insert(t, mm_flow_hash(&key, &extra)) == NULL);
     for (uint32_t i = 0; i < N; i++) {
         struct mm_packet_facts p = v4_flow(0x0a000000 + i / 7, (uint16_t)(1024 + i % 7), 0xcb00710a, 80, 6);
         struct mm_packet_facts r = reversed(p);
         bool rev = true;
-        struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&p), &p, &rev);
+        struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&key, &p), &p, &rev);
         if (!f || f->packets != i || rev)
             MM_FAIL_("flow %u not found forward", i);
-        f = mm_flow_table_find(t, mm_flow_hash(&r), &r, &rev);
+        f = mm_flow_table_find(t, mm_flow_hash(&key, &r), &r, &rev);
         if (!f || f->packets != i || !rev)
             MM_FAIL_("flow %u not found reversed", i);
         if (i % 2 == 0)
@@ -165,7 +192,7 @@ TEST(flow_table_grows_finds_and_removes)
     for (uint32_t i = 0; i < N; i++) {
         struct mm_packet_facts p = v4_flow(0x0a000000 + i / 7, (uint16_t)(1024 + i % 7), 0xcb00710a, 80, 6);
         bool rev;
-        struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&p), &p, &rev);
+        struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&key, &p), &p, &rev);
         if (i % 2 == 0 ? f != NULL : (!f || f->packets != i))
             MM_FAIL_("after removals, flow %u is %s", i, f ? "present" : "missing");
     }
@@ -179,19 +206,25 @@ TEST(flow_table_presize_keeps_flows_and_stops_growth)
     struct mm_flow_table *t = mm_flow_table_new(N);
     ASSERT_TRUE(t != NULL);
     struct mm_packet_facts early = v4_flow(0xc6336407, 51000, 0xcb00710a, 443, 6);
-    ASSERT_TRUE(add_flow(t, &early, mm_flow_hash(&early), 7));
+    ASSERT_TRUE(add_flow(t, &early, mm_flow_hash(&key, &early), 7));
     size_t small = mm_flow_table_capacity(t);
-    ASSERT_EQ(mm_flow_table_presize(t), 0);
+    ASSERT_EQ(mm_flow_table_presize(t, SIZE_MAX), 0);
     size_t full = mm_flow_table_capacity(t);
     ASSERT_TRUE(full > small && full >= N + N / 3);
     bool rev;
-    struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&early), &early, &rev);
+    struct mm_flow *f = mm_flow_table_find(t, mm_flow_hash(&key, &early), &early, &rev);
     ASSERT_TRUE(f != NULL && f->packets == 7);
     for (uint32_t i = 1; i < N; i++) {
         struct mm_packet_facts p = v4_flow(0x0a000000 + i, 1024, 0xcb00710a, 80, 17);
-        ASSERT_TRUE(mm_flow_table_insert(t, mm_flow_hash(&p)) != NULL);
+        ASSERT_TRUE(mm_flow_table_insert(t, mm_flow_hash(&key, &p)) != NULL);
     }
     ASSERT_EQ(mm_flow_table_capacity(t), full);
+    mm_flow_table_free(t);
+
+    /* Within a budget: the largest capacity that fits, and growth later. */
+    t = mm_flow_table_new(N);
+    ASSERT_EQ(mm_flow_table_presize(t, 3 * small * sizeof(struct mm_flow)), 0);
+    ASSERT_EQ(mm_flow_table_capacity(t), 2 * small);
     mm_flow_table_free(t);
 }
 
