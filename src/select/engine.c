@@ -982,6 +982,11 @@ static void *stream_worker_main(void *arg)
     return NULL;
 }
 
+static int cmp_criterion_id(const void *a, const void *b)
+{
+    return strcmp((*(const struct mm_criterion *const *)a)->id, (*(const struct mm_criterion *const *)b)->id);
+}
+
 static int engine_init(struct engine *e, const struct mm_select_options *opt, struct mm_err *err)
 {
     memset(e, 0, sizeof *e);
@@ -989,13 +994,20 @@ static int engine_init(struct engine *e, const struct mm_select_options *opt, st
     e->policy = opt->policy;
     size_t n = opt->policy->ncriteria;
     e->rank = calloc(n + 1, sizeof *e->rank);
-    if (!e->rank)
+    const struct mm_criterion **by_id = calloc(n + 1, sizeof *by_id);
+    if (!e->rank || !by_id) {
+        free(e->rank);
+        free(by_id);
         return mm_err_set(err, MM_ENOMEM, "out of memory");
-    /* rank[i] = how many ids sort before criteria[i].id (ids are unique). */
+    }
+    /* rank[i] = the position of criteria[i].id in id order (ids are unique):
+     * sorted, not counted pairwise (a policy may hold many thousands). */
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (strcmp(opt->policy->criteria[j].id, opt->policy->criteria[i].id) < 0)
-                e->rank[i]++;
+        by_id[i] = &opt->policy->criteria[i];
+    qsort(by_id, n, sizeof *by_id, cmp_criterion_id);
+    for (size_t i = 0; i < n; i++)
+        e->rank[by_id[i] - opt->policy->criteria] = (uint32_t)i;
+    free(by_id);
     mm_flow_hash_key_derive(&e->hash_key, opt->policy->pseudonymization_key);
     pthread_mutex_init(&e->deliver_lock, NULL);
     if (opt->pin && pthread_getaffinity_np(pthread_self(), sizeof e->allowed, &e->allowed) == 0)
