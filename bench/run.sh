@@ -265,7 +265,7 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
   row softflowd softflowd "NetFlow v9 export to 127.0.0.1:$PORT; ${SF_IGN:-?} packets ignored (it does not decode QinQ)"
   row tshark "tshark conv,ip + conv,ipv6" "full dissection; conversations per address pair, not 5-tuple flows"
   echo
-  echo "mamori's elapsed time includes loading the policy: $(json_get "$OUT/stats-w1.json" policy_load_seconds) s to parse and index 1.2 million indicators, once per sensor start. Its peak RSS includes the capture file's pages, which it maps read-only (page cache shared with every reader, $((PCAP_BYTES / 1048576)) MiB), and the flow table's touched pages."
+  echo "mamori's elapsed time includes loading the policy: $(json_get "$OUT/stats-w1.json" policy_load_seconds) s to parse and index 1.2 million indicators, once per sensor start. One worker reads the file with read(2) into a buffer; several workers map it read-only, so their peak RSS includes the capture file's pages (page cache shared with every reader, $((PCAP_BYTES / 1048576)) MiB). Both include the flow tables' touched pages."
   echo
   echo "### The selection phase (what a running sensor sustains)"
   echo
