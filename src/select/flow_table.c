@@ -92,6 +92,15 @@ void mm_flow_table_free(struct mm_flow_table *t)
     free(t);
 }
 
+/* The first empty slot of slots (capacity mask + 1) from hash's home. */
+static inline struct mm_flow *first_empty(struct mm_flow *slots, size_t mask, uint64_t hash)
+{
+    size_t i = hash & mask;
+    while (slots[i].hash != 0)
+        i = (i + 1) & mask;
+    return &slots[i];
+}
+
 /* Re-insert every flow into the spare region at capacity new_mask + 1. */
 static void rehash(struct mm_flow_table *t, size_t new_mask)
 {
@@ -99,12 +108,8 @@ static void rehash(struct mm_flow_table *t, size_t new_mask)
     struct mm_flow *to = t->spare;
     for (size_t i = 0; i < old_cap; i++) {
         const struct mm_flow *f = &t->slots[i];
-        if (f->hash == 0)
-            continue;
-        size_t j = f->hash & new_mask;
-        while (to[j].hash != 0)
-            j = (j + 1) & new_mask;
-        to[j] = *f;
+        if (f->hash != 0)
+            *first_empty(to, new_mask, f->hash) = *f;
     }
     /* The old region's pages go back to the kernel (they read as zeros
      * when the table next grows into them). */
@@ -115,21 +120,12 @@ static void rehash(struct mm_flow_table *t, size_t new_mask)
     t->sweep_cursor = 0;
 }
 
-/* Put f into the first empty slot from its home (at the current mask). */
-static void place(struct mm_flow_table *t, const struct mm_flow *f)
-{
-    size_t j = f->hash & t->mask;
-    while (t->slots[j].hash != 0)
-        j = (j + 1) & t->mask;
-    t->slots[j] = *f;
-}
-
 /* Double the capacity in place. Every flow is taken out and placed again
  * under the new mask, in slot order, so that no placed flow's probe run
  * ever crosses a slot that is emptied later:
  * - First the flows at the start of the table that belong to a run which
- *   wrapped around the end are set aside (those before the first empty
- *   slot e). No flow left has a run that wraps: it would cross slot e.
+ *   wrapped around the end are set aside: the `run` flows before the first
+ *   empty slot e. No flow left has a run that wraps: it would cross slot e.
  * - Then slots e+1 .. C-1 in order. A flow whose new home is its old home
  *   h lands in [h, its old slot], all slots already processed; one whose
  *   new home is h + C lands in the new upper half, which holds only placed
@@ -137,26 +133,26 @@ static void place(struct mm_flow_table *t, const struct mm_flow *f)
  * - Last the flows set aside, into what is now a complete table. */
 static void grow(struct mm_flow_table *t)
 {
-    size_t cap = t->mask + 1, first_empty = 0;
-    while (t->slots[first_empty].hash != 0) /* the table is at most 3/4 full */
-        first_empty++;
-    if (first_empty > WRAP_SLOTS) {
+    size_t cap = t->mask + 1, run = 0;
+    while (t->slots[run].hash != 0) /* the table is at most 3/4 full */
+        run++;
+    if (run > WRAP_SLOTS) {
         rehash(t, 2 * t->mask + 1);
         return;
     }
-    memcpy(t->wrapped, t->slots, first_empty * sizeof *t->slots);
-    for (size_t i = 0; i < first_empty; i++)
+    memcpy(t->wrapped, t->slots, run * sizeof *t->slots);
+    for (size_t i = 0; i < run; i++)
         t->slots[i].hash = 0;
     t->mask = 2 * cap - 1;
-    for (size_t i = first_empty + 1; i < cap; i++) {
+    for (size_t i = run + 1; i < cap; i++) {
         if (t->slots[i].hash == 0)
             continue;
         struct mm_flow f = t->slots[i];
         t->slots[i].hash = 0;
-        place(t, &f);
+        *first_empty(t->slots, t->mask, f.hash) = f;
     }
-    for (size_t i = 0; i < first_empty; i++)
-        place(t, &t->wrapped[i]);
+    for (size_t i = 0; i < run; i++)
+        *first_empty(t->slots, t->mask, t->wrapped[i].hash) = t->wrapped[i];
     t->sweep_cursor = 0;
 }
 
@@ -212,11 +208,8 @@ struct mm_flow *mm_flow_table_insert(struct mm_flow_table *t, uint64_t hash)
         return NULL;
     if (t->mask < t->max_mask && (t->count + 1) * 4 > (t->mask + 1) * 3)
         grow(t);
-    size_t i = hash & t->mask;
-    while (t->slots[i].hash != 0)
-        i = (i + 1) & t->mask;
     t->count++;
-    struct mm_flow *f = &t->slots[i];
+    struct mm_flow *f = first_empty(t->slots, t->mask, hash);
     memset(f, 0, sizeof *f);
     f->hash = hash;
     return f;
