@@ -70,9 +70,10 @@ uint64_t mm_capture_offset(const struct mm_capture *cap);
 
 /* Map the page tables for bytes [from, from + len) of a mapped capture
  * file, so that a reader getting there takes no page faults (clipped to
- * the file). Reads only what open set, so it may run on another thread
- * while one calls next(). Returns the end of the range actually covered;
- * UINT64_MAX for a source that is not mapped (nothing to do, ever). */
+ * the file; a no-op for buffers, read files and live captures). next()
+ * does this by itself as it goes; this is for readers of byte ranges. May
+ * run on another thread while one calls next(). Returns the end of the
+ * range actually covered. */
 uint64_t mm_capture_prefault(const struct mm_capture *cap, uint64_t from, uint64_t len);
 
 /* Ask a live capture to stop: the next next() returns MM_CAPTURE_END.

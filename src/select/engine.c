@@ -24,8 +24,6 @@
  * the table had to hold (and grow for) about twice the live flows. */
 #define SWEEP_STEPS 64
 #define SWEEPS_PER_IDLE 4
-/* How far ahead of the reader one worker maps a capture file's pages. */
-#define MAP_AHEAD (1u << 20)
 /* Packets decoded ahead of their lookup, so their flow slots' cache misses overlap. */
 #define PACKET_BATCH 16
 
@@ -574,13 +572,8 @@ static void single_worker_run(struct worker *w, const char *const *paths, size_t
             break;
         struct mm_packet pkt;
         int st = MM_CAPTURE_END;
-        uint64_t mapped = 0; /* page tables mapped up to here */
         while (!atomic_load(&w->eng->abort) &&
                (st = mm_capture_next(cap, &pkt, &w->err)) == MM_CAPTURE_PACKET) {
-            /* A mapped file (pcapng): one call maps the next stretch of its
-             * page tables, instead of a page fault every few pages. */
-            if (mm_capture_offset(cap) + MAP_AHEAD / 2 > mapped)
-                mapped = mm_capture_prefault(cap, mapped, MAP_AHEAD);
             struct mm_packet_facts *p = lookahead_slot(&la);
             if (admit(&w->decoded, &pkt, p))
                 lookahead_push(w, &la, p, pkt.ts_ns);
