@@ -107,6 +107,7 @@ struct mm_capture {
     size_t whole_record; /* streaming: bytes past off that hold any record */
     int err_code; /* sticky: once set, next() repeats it */
     size_t file_base; /* file offset of base[0] (nonzero only when streaming) */
+    size_t file_size; /* the file's (or buffer's) size at open */
 
     /* pcapng */
     struct pcapng_iface *ifaces;
@@ -121,7 +122,7 @@ struct mm_capture {
     /* sequential reading (stream): base is buf */
     int fd;
     uint8_t *buf;
-    size_t buf_cap, read_chunk, file_size;
+    size_t buf_cap, read_chunk;
     bool eof;
 
     /* live */
@@ -615,6 +616,7 @@ int mm_capture_open_memory(struct mm_capture **out, const uint8_t *buf, size_t l
         return mm_err_set(err, MM_ENOMEM, "%s: out of memory", name ? name : "<memory>");
     cap->base = buf;
     cap->len = len;
+    cap->file_size = len;
     int rc = open_parse(cap, err);
     if (rc < 0) {
         mm_capture_close(cap);
@@ -715,12 +717,9 @@ int mm_capture_open_sequential(struct mm_capture **out, const char *path, size_t
         goto out;
     }
     cap->base = cap->buf;
+    /* Not pcapng (checked above), so a successful parse is a classic pcap. */
     if ((rc = stream_fill(cap, 24, err)) < 0 || (rc = open_parse(cap, err)) < 0)
         goto out;
-    if (cap->kind != KIND_PCAP) { /* not reached: the magic was checked */
-        rc = mm_err_set(err, MM_EFORMAT, "%s: not a classic pcap file", path);
-        goto out;
-    }
     /* A header snaplen may allow records larger than PCAP_MAX_CAPLEN. */
     cap->whole_record = cap->rec_hdr_len + cap->max_caplen;
     size_t need = cap->read_chunk + cap->whole_record;
@@ -897,9 +896,7 @@ bool mm_capture_splittable(const struct mm_capture *cap)
 
 uint64_t mm_capture_size(const struct mm_capture *cap)
 {
-    if (cap->kind == KIND_LIVE)
-        return 0;
-    return cap->stream || cap->map ? (uint64_t)cap->file_size : (uint64_t)cap->len;
+    return cap->kind == KIND_LIVE ? 0 : (uint64_t)cap->file_size;
 }
 
 int mm_capture_read_at(const struct mm_capture *cap, uint64_t *off, struct mm_packet *pkt,

@@ -1014,7 +1014,6 @@ static void engine_fini(struct engine *e)
     free(e->rank);
 }
 
-
 /* The first error wins: a worker's input error, else a delivery error. */
 static int collect(struct engine *e, struct worker *ws, unsigned n, struct mm_select_stats *stats,
                    struct mm_err *err)
