@@ -732,10 +732,11 @@ static inline const uint32_t *index_entry(const struct mm_prefix_map *m, const s
     return NULL;
 }
 
-static inline void locate(const struct mm_prefix_map *m, const struct mm_addr *addr, struct probe *p)
+/* ix: the address's index entry (index_entry). */
+static inline void locate(const struct mm_prefix_map *m, const struct mm_addr *addr, const uint32_t *ix,
+                          struct probe *p)
 {
     p->addr = addr;
-    const uint32_t *ix = index_entry(m, addr);
     p->lo = ix ? ix[0] : 0;
     p->hi = ix ? ix[1] : 0;
     if (p->lo == p->hi)
@@ -810,7 +811,7 @@ static inline uint32_t search(const struct mm_prefix_map *m, const struct probe 
 uint32_t mm_prefix_map_lookup(const struct mm_prefix_map *m, const struct mm_addr *addr)
 {
     struct probe p;
-    locate(m, addr, &p);
+    locate(m, addr, index_entry(m, addr), &p);
     return search(m, &p);
 }
 
@@ -824,8 +825,8 @@ void mm_prefix_map_lookup2(const struct mm_prefix_map *m, const struct mm_addr *
     if (ib)
         __builtin_prefetch(ib);
     struct probe pa, pb;
-    locate(m, a, &pa);
-    locate(m, b, &pb);
+    locate(m, a, ia, &pa);
+    locate(m, b, ib, &pb);
     set[0] = search(m, &pa);
     set[1] = search(m, &pb);
 }
