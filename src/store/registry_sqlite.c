@@ -288,16 +288,9 @@ int mm_store_asset_history(struct mm_store *s, const struct mm_scope *scope, int
     " AND (:retired < 0 OR (a.retired_at IS NOT NULL AND a.retired_at <= :now) = :retired)"        \
     " AND a.id > :after"
 
-struct asset_query {
-    const struct mm_scope *scope;
-    const struct mm_asset_filter *f;
-};
-
 static void bind_asset_filter(sqlite3_stmt *st, const void *ctx)
 {
-    const struct asset_query *q = ctx;
-    const struct mm_asset_filter *f = q->f;
-    mm_scope_bind(st, q->scope);
+    const struct mm_asset_filter *f = ctx;
 #define IDX_(n) sqlite3_bind_parameter_index(st, n)
     mm_sql_bind_text(st, IDX_(":cat"), f->category);
     mm_sql_bind_text(st, IDX_(":vendor"), f->vendor);
@@ -321,14 +314,14 @@ int mm_store_asset_list(struct mm_store *s, const struct mm_scope *scope,
         "SELECT " VERSION_COLS " FROM assets a JOIN asset_versions v ON v.asset_id = a.id"
         " AND v.version = a.version WHERE ",
         "asset_orgs", "asset_id", "a.id", ASSET_FILTERS " ORDER BY a.id LIMIT :limit OFFSET :offset");
-    struct asset_query ctx = {scope, f};
     struct mm_sql_page q = {
-        .count_sql = mm_scoped_sql(count_forms, scope),
-        .page_sql = mm_scoped_sql(page_forms, scope),
+        .count_forms = count_forms,
+        .page_forms = page_forms,
+        .scope = scope,
         .noun = "asset",
         .bind = bind_asset_filter,
         .row = version_json,
-        .ctx = &ctx,
+        .ctx = f,
         .limit = f->limit,
         .offset = f->offset,
     };

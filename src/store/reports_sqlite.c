@@ -251,16 +251,9 @@ int mm_store_incident_get(struct mm_store *s, const struct mm_scope *scope, int6
     " AND (:from IS NULL OR i.aware_at >= :from) AND (:to IS NULL OR i.aware_at < :to)"            \
     " AND i.id > :after"
 
-struct incident_query {
-    const struct mm_scope *scope;
-    const struct mm_incident_filter *f;
-};
-
 static void bind_incident_filter(sqlite3_stmt *st, const void *ctx)
 {
-    const struct incident_query *q = ctx;
-    const struct mm_incident_filter *f = q->f;
-    mm_scope_bind(st, q->scope);
+    const struct mm_incident_filter *f = ctx;
 #define IDX_(n) sqlite3_bind_parameter_index(st, n)
     mm_sql_bind_text(st, IDX_(":kind"), f->kind);
     mm_sql_bind_text(st, IDX_(":status"), f->status);
@@ -284,14 +277,14 @@ int mm_store_incident_list(struct mm_store *s, const struct mm_scope *scope,
     static const char *const page_forms[4] =
         MM_SCOPED_SQL("SELECT " INCIDENT_COLS " FROM incidents i WHERE ", "incident_orgs", "incident_id",
                       "i.id", INCIDENT_FILTERS " ORDER BY i.id LIMIT :limit OFFSET :offset");
-    struct incident_query ctx = {scope, f};
     struct mm_sql_page q = {
-        .count_sql = mm_scoped_sql(count_forms, scope),
-        .page_sql = mm_scoped_sql(page_forms, scope),
+        .count_forms = count_forms,
+        .page_forms = page_forms,
+        .scope = scope,
         .noun = "incident",
         .bind = bind_incident_filter,
         .row = incident_json,
-        .ctx = &ctx,
+        .ctx = f,
         .limit = f->limit,
         .offset = f->offset,
     };

@@ -1,5 +1,5 @@
 /* scope_sqlite.h - the SQL forms that apply a struct mm_scope to an object's link table;
- * shared by orgs_sqlite.c, registry_sqlite.c and reports_sqlite.c, never included elsewhere. */
+ * shared by the SQLite backend (store_sqlite.c, orgs, registry, reports), never included elsewhere. */
 #ifndef MM_SCOPE_SQLITE_H
 #define MM_SCOPE_SQLITE_H
 

@@ -22,13 +22,16 @@ int mm_sql_fail(struct mm_store *s, const char *what, struct mm_err *err);
 /* Bind a C string or NULL. */
 void mm_sql_bind_text(sqlite3_stmt *st, int idx, const char *text);
 
-/* One page of a filtered list, and how many match in all. count_sql counts
- * the matches; page_sql selects them with :limit and :offset (bound here).
- * bind sets every other parameter, for both statements; row turns a row
- * into JSON, or NULL when the stored row is unreadable (its first column
- * is the id named in the error). */
+/* One page of a filtered list, and how many match in all, as scope sees
+ * them. count_forms count the matches and page_forms select them with
+ * :limit and :offset, one form per scope kind (MM_SCOPED_SQL); the scope
+ * and the page are bound here, and bind(st, ctx) sets the filter's
+ * parameters, for both statements. row turns a row into JSON, or NULL when
+ * the stored row is unreadable (its first column is the id named in the
+ * error). */
 struct mm_sql_page {
-    const char *count_sql, *page_sql;
+    const char *const *count_forms, *const *page_forms;
+    const struct mm_scope *scope;
     const char *noun; /* "asset": for messages */
     void (*bind)(sqlite3_stmt *st, const void *ctx);
     json_t *(*row)(sqlite3_stmt *st);

@@ -1,6 +1,7 @@
 /* store_sqlite.c - the embedded SQLite backend: opening, versioned migrations, transactions, users,
  * selection runs and record inserts. */
 #include "store/sqlite_internal.h"
+#include "store/scope_sqlite.h"
 
 #include "util/digest.h"
 #include "util/timefmt.h"
@@ -140,8 +141,10 @@ int mm_sql_page(struct mm_store *s, const struct mm_sql_page *q, json_t **items,
     int rc = arr ? 0 : mm_err_set(err, MM_ENOMEM, "out of memory listing %ss", q->noun);
     for (int pass = 0; pass < 2 && !rc; pass++) {
         sqlite3_stmt *st;
-        if ((rc = mm_sql_prepare(s, pass == 0 ? q->count_sql : q->page_sql, &st, err)))
+        const char *const *forms = pass == 0 ? q->count_forms : q->page_forms;
+        if ((rc = mm_sql_prepare(s, mm_scoped_sql(forms, q->scope), &st, err)))
             break;
+        mm_scope_bind(st, q->scope);
         q->bind(st, q->ctx);
         if (pass == 1) {
             sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), q->limit);
